@@ -1,0 +1,104 @@
+"""Text rendering: numbers rounded by their uncertainty, and the fit summary."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .fit import FitResult
+
+
+def round_by_uncertainty(value: float, err: float, digits: int = 2) -> tuple[str, str]:
+    """Format ``value`` and ``err`` with ``err`` to ``digits`` significant figures.
+
+    The value is rounded to the same decimal place, as is customary (``0.348 ± 0.015``).
+    Very large or small magnitudes switch to a shared power of ten.
+
+    Parameters
+    ----------
+    value, err : float
+    digits : int
+
+    Returns
+    -------
+    (str, str)
+        Formatted value and uncertainty.
+    """
+    if not (math.isfinite(value) and math.isfinite(err)) or err <= 0:
+        return fmt_num(value), fmt_num(err)
+    place = math.floor(math.log10(err)) - (digits - 1)
+    big = max(abs(value), err)
+    exp10 = math.floor(math.log10(big)) if big > 0 else 0
+    if exp10 >= 6 or exp10 <= -4:
+        scale = 10.0 ** exp10
+        v, e = value / scale, err / scale
+        dec = max(0, -(place - exp10))
+        return f"{v:.{dec}f}e{exp10:+03d}", f"{e:.{dec}f}e{exp10:+03d}"
+    dec = max(0, -place)
+    return f"{round(value, dec):.{dec}f}", f"{round(err, dec):.{dec}f}"
+
+
+def fmt_num(x: float, sig: int = 5) -> str:
+    """Compact general format with ``sig`` significant figures."""
+    if x is None:
+        return "-"
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return f"{x:.{sig}g}"
+
+
+def fit_summary(res: FitResult) -> str:
+    """Readable multi-line summary of a fit."""
+    lines = []
+    law = res.law
+    lines.append(f"law        {law.name}: {law.formula}")
+    lines.append(f"inputs     " + ", ".join(f"{k} <- {v}" for k, v in res.inputs.items())
+                 + f"; target {res.target}")
+    fs = res.provenance.get("fitter", {})
+    lines.append(f"objective  {fs.get('loss', '?')} (delta {fs.get('delta', '?')}) on "
+                 f"{res.space}-space residuals, summed: {res.objective:.6g}")
+    m = res.metrics
+    lines.append(f"n {res.n}   RMSE {fmt_num(m.get('rmse'), 4)}   R² {fmt_num(m.get('r2'), 5)}"
+                 f"   RMSE(log) {fmt_num(m.get('rmse_log'), 4)}")
+    has_ci = res.draws is not None and len(res.draws) > 0
+    ci = res.ci() if has_ci else None
+    pct = f"{100 * res.level:g}%"
+    blocks = [(None, res.params, ci)] if res.groups is None else [
+        (g, res.params[g], ci[g] if ci else None) for g in res.groups]
+    shown = blocks if len(blocks) <= 20 else blocks[:20]
+    for g, params, c in shown:
+        lines.append("")
+        lines.append(f"group {g}" if g is not None else "parameters"
+                     + (f" ({pct} bootstrap interval, {len(res.draws)} draws)" if has_ci else ""))
+        width = max(len(n) for n in params)
+        for name, v in params.items():
+            if c is not None:
+                lo, hi = c[name]
+                half = max(hi - v, v - lo, 0.0)
+                vs, es = round_by_uncertainty(v, half if half > 0 else abs(v) * 1e-6)
+                _, lo_s = round_by_uncertainty(lo, half if half > 0 else 1.0)
+                lines.append(f"  {name:<{width}} = {vs:>12} ± {es:<10} [{fmt_num(lo, 4)}, "
+                             f"{fmt_num(hi, 4)}]")
+            else:
+                lines.append(f"  {name:<{width}} = {fmt_num(v, 6):>12}")
+    if len(blocks) > len(shown):
+        lines.append(f"  ... and {len(blocks) - len(shown)} more groups (see --format json)")
+    lines.append("")
+    lines.append(f"status     {res.status}")
+    for w in res.warnings:
+        lines.append(f"warning    {w}")
+    d = res.diagnostics
+    cond = d.get("condition_number")
+    if cond is not None:
+        lines.append(f"condition  {cond:.3g}")
+    infl = [x for x in d.get("influence", []) if x.get("high")]
+    if infl:
+        lines.append("influence  " + ", ".join(
+            f"row {x['row']} (Cook's D {x['cooks_distance']:.2g})" for x in infl[:5]))
+    prov = res.provenance
+    lines.append(f"data       {prov.get('data_hash', '?')[:23]}…  scalinglaws "
+                 f"{prov.get('version', '?')}  seed {prov.get('seed')}")
+    return "\n".join(lines)

@@ -1,0 +1,167 @@
+"""Shared CLI helpers: option parsing, law resolution, output, atomic writes, progress."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .._errors import InputError, LawError
+from ..laws import Law, catalogue_names, formula_law, get_law
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_pairs(values: Iterable[str], option: str, *, split_commas: bool = True) -> dict[str, str]:
+    """Parse ``NAME=VALUE`` options (repeatable, or comma-separated) into a dict."""
+    out: dict[str, str] = {}
+    for raw in values:
+        parts = raw.split(",") if split_commas else [raw]
+        for part in parts:
+            part = part.strip()
+            if not part:
+                continue
+            if "=" not in part:
+                raise InputError(f"{option} {raw!r}: expected NAME=VALUE")
+            k, v = part.split("=", 1)
+            k, v = k.strip(), v.strip()
+            if not k or not v:
+                raise InputError(f"{option} {raw!r}: expected NAME=VALUE")
+            if k in out:
+                raise InputError(f"{option}: {k!r} given twice")
+            out[k] = v
+    return out
+
+
+def parse_float(text: str, option: str, name: str) -> float:
+    """A float from option text, with a clear error."""
+    t = text.strip().lower()
+    if t in ("inf", "+inf", "infinity"):
+        return math.inf
+    if t in ("-inf", "-infinity"):
+        return -math.inf
+    try:
+        v = float(t)
+    except ValueError:
+        raise InputError(f"{option} {name}={text!r}: not a number") from None
+    if math.isnan(v):
+        raise InputError(f"{option} {name}: NaN is not allowed")
+    return v
+
+
+def parse_bounds(values: Iterable[str]) -> dict[str, tuple[float, float]]:
+    """``--bound alpha=0:2`` options into ``{name: (lower, upper)}``."""
+    out = {}
+    for k, v in parse_pairs(values, "--bound", split_commas=False).items():
+        if ":" not in v:
+            raise InputError(f"--bound {k}={v}: expected NAME=LOWER:UPPER, e.g. alpha=0:2")
+        lo_s, hi_s = v.split(":", 1)
+        lo = parse_float(lo_s or "-inf", "--bound", k)
+        hi = parse_float(hi_s or "inf", "--bound", k)
+        if not lo < hi:
+            raise InputError(f"--bound {k}={v}: the lower bound must be below the upper bound")
+        out[k] = (lo, hi)
+    return out
+
+
+def resolve_law(text: str, *, input_names: Sequence[str], n_inputs: int | None,
+                bounds: Mapping[str, tuple[float, float]]) -> Law:
+    """A catalogue law by name, or a formula law.
+
+    For a formula, names found in ``input_names`` (``--input`` keys, then table columns) are the
+    inputs and every other name is a parameter.
+    """
+    text = text.strip()
+    if _IDENT.match(text):
+        law = get_law(text, n_inputs=n_inputs)  # raises LawError listing the catalogue
+        if bounds:
+            params = list(law.params)
+            for name, (lo, hi) in bounds.items():
+                p = law.param(name)
+                params[law.param_names.index(name)] = p.with_bounds(lo, hi)
+            object.__setattr__(law, "params", tuple(params))
+        return law
+    return formula_law(text, list(input_names), bounds=dict(bounds))
+
+
+def write_atomic(path: str | os.PathLike, text: str, *, force: bool) -> None:
+    """Write ``text`` to ``path`` atomically; refuse to overwrite without ``force``."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise InputError(f"{p} exists; pass --force to overwrite it")
+    if p.parent and not p.parent.exists():
+        raise InputError(f"folder {p.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=str(p.parent or "."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def dumps(obj: Any) -> str:
+    """JSON text with NaN/inf written as null-safe strings and numpy types converted."""
+    return json.dumps(_clean(obj), indent=2) + "\n"
+
+
+def _clean(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _clean(o.tolist())
+    if isinstance(o, (np.floating, float)):
+        f = float(o)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        return f
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    return o
+
+
+class Progress:
+    """A one-line progress counter on stderr, shown only on a terminal and when not quiet."""
+
+    def __init__(self, label: str, *, quiet: bool) -> None:
+        self.label = label
+        self.enabled = (not quiet) and sys.stderr.isatty()
+        self._last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        pct = int(100 * done / max(total, 1))
+        if pct != self._last:
+            self._last = pct
+            bar = "#" * (pct // 4)
+            sys.stderr.write(f"\r{self.label} [{bar:<25}] {done}/{total}")
+            sys.stderr.flush()
+        if done >= total:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def known_law_names() -> str:
+    return ", ".join(catalogue_names())
+
+
+__all__ = ["LawError", "Progress", "dumps", "known_law_names", "parse_bounds", "parse_float",
+           "parse_pairs", "resolve_law", "write_atomic"]

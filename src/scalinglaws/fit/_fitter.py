@@ -1,0 +1,298 @@
+"""The :class:`Fitter`: configuration only; :meth:`Fitter.fit` returns a new :class:`FitResult`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Callable, Literal, Mapping, Sequence
+
+import numpy as np
+
+from .._errors import FitError, InputError
+from ..laws import Law
+from . import _solver
+from ._result import FitResult, law_spec
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Fitter:
+    """How to fit a law: objective, solver effort and resampling. Holds configuration only.
+
+    Parameters
+    ----------
+    loss : {"huber", "l2"}
+        Pointwise loss. ``"huber"`` (default) is the Chinchilla / Besiroglu et al. 2024 protocol.
+    delta : float
+        Huber threshold, in the units of the residuals (log-loss units in log space).
+    space : {"log", "raw"}
+        Residuals of log-predictions (``log f - log y``, default) or of raw predictions.
+    n_starts : int
+        Size of the grid of starting points for the non-linear parameters (the linear ones are
+        solved exactly for each start).
+    n_polish : int
+        How many of the best starts are polished by the robust Levenberg-Marquardt solver.
+    max_iter : int
+        Iteration limit of the solver.
+    seed : int
+        Seed for every random choice (Sobol scrambling, bootstrap resampling).
+    shared : tuple of str
+        With groups: parameters shared by all groups (the others are fitted per group).
+    bootstrap : int
+        Number of bootstrap refits (0 for none).
+    bootstrap_unit : {"runs", "groups"}
+        Resample observations (stratified by group) or whole groups.
+    level : float
+        Default confidence level of reported intervals.
+    """
+
+    loss: Literal["huber", "l2"] = "huber"
+    delta: float = 1e-3
+    space: Literal["log", "raw"] = "log"
+    n_starts: int = 1024
+    n_polish: int = 8
+    max_iter: int = 300
+    seed: int = 0
+    shared: tuple[str, ...] = ()
+    bootstrap: int = 0
+    bootstrap_unit: Literal["runs", "groups"] = "runs"
+    level: float = 0.95
+
+    def __post_init__(self) -> None:
+        if self.loss not in ("huber", "l2"):
+            raise InputError(f"loss must be 'huber' or 'l2', got {self.loss!r}")
+        if self.space not in ("log", "raw"):
+            raise InputError(f"space must be 'log' or 'raw', got {self.space!r}")
+        if not (self.delta > 0 and math.isfinite(self.delta)):
+            raise InputError(f"the Huber delta must be a positive number, got {self.delta!r}")
+        if self.n_starts < 1 or self.n_polish < 1 or self.max_iter < 1:
+            raise InputError("n_starts, n_polish and max_iter must be at least 1")
+        if self.bootstrap < 0:
+            raise InputError(f"bootstrap must be >= 0, got {self.bootstrap}")
+        if self.bootstrap_unit not in ("runs", "groups"):
+            raise InputError("bootstrap_unit must be 'runs' or 'groups'")
+        if not 0 < self.level < 1:
+            raise InputError(f"level must be between 0 and 1 (e.g. 0.95), got {self.level}")
+
+    def settings(self) -> dict:
+        """The configuration as a JSON-ready dict (recorded in every result's provenance)."""
+        d = asdict(self)
+        d["shared"] = list(self.shared)
+        return d
+
+    # ------------------------------------------------------------------------------------------
+    def fit(self, law: Law, data, *, progress: Progress | None = None) -> FitResult:
+        """Fit ``law`` to ``data``.
+
+        Parameters
+        ----------
+        law : Law
+            A catalogue law (:func:`scalinglaws.get_law`) or a formula law.
+        data : Dataset
+            Validated data (:func:`scalinglaws.load_dataset`); its ``X`` keys must be the law's
+            inputs. Groups, when present, get their own parameters except those in ``shared``.
+        progress : callable, optional
+            Called as ``progress(done, total)`` during the bootstrap.
+
+        Returns
+        -------
+        FitResult
+
+        Raises
+        ------
+        InputError
+            If a shared name is not a parameter, or there are fewer distinct scales than
+            parameters.
+        FitError
+            If no starting point gives a finite objective.
+        """
+        for name in self.shared:
+            law.param(name)  # raises for an unknown name
+        X = {k: np.asarray(data.X[k], float) for k in law.inputs}
+        y = np.asarray(data.y, float)
+        if self.space == "log" and np.any(y <= 0):
+            i = int(np.argmax(y <= 0))
+            row = int(data.rows[i]) if getattr(data, "rows", None) is not None else i + 1
+            raise InputError(f"target column {data.target!r} row {row}: {y[i]:g} must be > 0 to "
+                             "fit in log space; use --space raw")
+        labels, codes = _group_codes(data)
+        G = len(labels)
+        n_free = law.n_params
+        for g in range(G):
+            sub = data.subset(codes == g) if G > 1 else data
+            need = n_free if not self.shared else (n_free - len(self.shared))
+            sub.require_distinct_scales(max(1, need), law_name=law.name)
+
+        theta = np.empty((G, law.n_params))
+        fvals = np.empty(G)
+        conv = np.empty(G, bool)
+        problems: list[_solver.Problem] = []
+        for g in range(G):
+            m = codes == g
+            Xg = {k: v[m] for k, v in X.items()}
+            pb = _solver.make_problem(law, Xg, y[m], loss=self.loss, delta=self.delta,
+                                      space=self.space)
+            U, f, c = self._minimise(pb, Xg, y[m])
+            theta[g] = pb.natural(U)
+            fvals[g], conv[g] = f, c
+            problems.append(pb)
+        joint = None
+        if self.shared and G > 1:
+            joint = _solver.make_problem(law, X, y, groups=codes, shared=self.shared,
+                                         loss=self.loss, delta=self.delta, space=self.space)
+            U0 = _joint_starts(joint, theta, law, self.shared)
+            res = _solver.levenberg_marquardt(joint, U0, np.ones(len(y)), max_iter=self.max_iter * 2)
+            b = int(np.argmin(res.f))
+            if not np.isfinite(res.f[b]):
+                raise FitError(f"{law.name}: the joint fit with shared {', '.join(self.shared)} "
+                               "found no finite objective")
+            theta = _unpack(joint, res.U[b], G, law.n_params)
+            fvals = np.array([res.f[b]])
+            conv = np.array([bool(res.converged[b])])
+
+        draws = None
+        if self.bootstrap:
+            draws = self._bootstrap(law, X, y, codes, G, theta, problems, joint, progress)
+        return FitResult.build(
+            law=law, spec=law_spec(law), data=data, X=X, y=y, codes=codes, labels=labels,
+            theta=theta, objective=float(np.sum(fvals)), converged=bool(np.all(conv)),
+            draws=draws, fitter=self, problems=problems, joint=joint,
+        )
+
+    # ------------------------------------------------------------------------------------------
+    def _minimise(self, pb: _solver.Problem, X, y):
+        w = np.ones(len(y))
+        U, f = _solver.start_candidates(pb.law, X, y, w, n_starts=self.n_starts, seed=self.seed,
+                                        space=self.space, loss=self.loss, delta=self.delta,
+                                        problem=pb)
+        finite = np.isfinite(f)
+        if not finite.any():
+            raise FitError(f"{pb.law.name}: no starting point gives a finite objective; check "
+                           "that the law can produce the data's values (e.g. positive "
+                           "predictions for a log-space fit), or set --bound to sensible ranges")
+        U = U[finite][: self.n_polish]
+        res = _solver.levenberg_marquardt(pb, U, w, max_iter=self.max_iter)
+        b = int(np.argmin(res.f))
+        return res.U[b], float(res.f[b]), bool(res.converged[b])
+
+    def _bootstrap(self, law, X, y, codes, G, theta, problems, joint, progress):
+        rng = np.random.default_rng(self.seed)
+        B, n = self.bootstrap, len(y)
+        W = np.zeros((B, n))
+        if self.bootstrap_unit == "groups" and G > 1:
+            picks = rng.integers(0, G, size=(B, G))
+            counts = np.stack([np.bincount(p, minlength=G) for p in picks])
+            W = counts[:, codes].astype(float)
+        else:
+            for g in range(G):
+                idx = np.flatnonzero(codes == g)
+                c = rng.multinomial(len(idx), np.full(len(idx), 1.0 / len(idx)), size=B)
+                W[:, idx] = c
+        draws = np.empty((B, G, law.n_params))
+        chunk = 100
+        done = 0
+        if joint is not None:
+            U_hat = joint.internal(_pack(joint, theta))
+            for s in range(0, B, chunk):
+                Wc = W[s:s + chunk]
+                res = _solver.levenberg_marquardt(joint, np.repeat(U_hat[None], len(Wc), 0), Wc,
+                                                  max_iter=self.max_iter)
+                for k in range(len(Wc)):
+                    draws[s + k] = _unpack(joint, res.U[k], G, law.n_params)
+                done += len(Wc)
+                if progress:
+                    progress(done, B)
+        else:
+            total = B * G
+            for g, pb in enumerate(problems):
+                m = codes == g
+                U_hat = pb.internal(theta[g])
+                for s in range(0, B, chunk):
+                    Wc = W[s:s + chunk][:, m]
+                    res = _solver.levenberg_marquardt(pb, np.repeat(U_hat[None], len(Wc), 0), Wc,
+                                                      max_iter=self.max_iter)
+                    draws[s:s + len(Wc), g] = pb.natural(res.U)
+                    done += len(Wc)
+                    if progress:
+                        progress(done, total)
+        return draws
+
+
+def _group_codes(data) -> tuple[list[str], np.ndarray]:
+    g = getattr(data, "group", None)
+    if g is None:
+        return ["all"], np.zeros(len(data.y), dtype=int)
+    labels, codes = np.unique(np.asarray(g).astype(str), return_inverse=True)
+    return [str(x) for x in labels], codes.astype(int)
+
+
+def _pack(problem: _solver.Problem, theta: np.ndarray) -> np.ndarray:
+    """Full parameter vector (natural units) from per-group values ``(G, P)``; shared: median."""
+    K = problem.K
+    out = np.empty(K)
+    slot_group = _slot_groups(problem, theta.shape[0])
+    for k in range(K):
+        j = problem.slot_param[k]
+        gs = slot_group[k]
+        out[k] = np.median(theta[gs, j]) if len(gs) > 1 else theta[gs[0], j]
+    return out
+
+
+def _slot_groups(problem: _solver.Problem, G: int) -> list[list[int]]:
+    slot_group: list[list[int]] = [[] for _ in range(problem.K)]
+    P = problem.law.n_params
+    for j in range(P):
+        first = problem.index[:, j].min()
+        count = problem.index[:, j].max() - first + 1
+        for g in range(G):
+            k = first + (g if count > 1 else 0)
+            if g not in slot_group[k]:
+                slot_group[k].append(g)
+    return slot_group
+
+
+def _unpack(problem: _solver.Problem, U: np.ndarray, G: int, P: int) -> np.ndarray:
+    theta = problem.natural(U)
+    out = np.empty((G, P))
+    for j in range(P):
+        first = problem.index[:, j].min()
+        count = problem.index[:, j].max() - first + 1
+        for g in range(G):
+            out[g, j] = theta[first + (g if count > 1 else 0)]
+    return out
+
+
+def _joint_starts(problem: _solver.Problem, theta: np.ndarray, law: Law,
+                  shared: Sequence[str]) -> np.ndarray:
+    """Starts for a joint fit: shared parameters at the median of the per-group fits, and at
+    each quartile, per-group parameters at their own fits."""
+    base = _pack(problem, theta)
+    starts = [base]
+    sj = [law.param_names.index(s) for s in shared]
+    for q in (25, 75):
+        alt = base.copy()
+        for k in range(problem.K):
+            if problem.slot_param[k] in sj:
+                alt[k] = np.percentile(theta[:, problem.slot_param[k]], q)
+        starts.append(alt)
+    return problem.internal(np.array(starts))
+
+
+def fit(law: Law, data, **options) -> FitResult:
+    """Fit ``law`` to ``data`` with a :class:`Fitter` built from ``options``.
+
+    Parameters
+    ----------
+    law : Law
+    data : Dataset
+    **options
+        Any :class:`Fitter` field (``loss``, ``delta``, ``space``, ``seed``, ``bootstrap``...).
+
+    Returns
+    -------
+    FitResult
+    """
+    progress = options.pop("progress", None)
+    return Fitter(**options).fit(law, data, progress=progress)
+

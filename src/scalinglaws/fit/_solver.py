@@ -1,0 +1,388 @@
+"""Numerical core: objectives, variable-projection starts and a batched robust Levenberg-Marquardt.
+
+Everything here works on a *batch* of problems at once: ``B`` parameter vectors, each with its
+own observation weights (the bootstrap passes resampling counts as weights), so that a grid of
+starts or a thousand bootstrap refits is a handful of vectorised numpy operations per iteration
+rather than a Python loop around a scalar optimiser.
+
+Parameters are optimised in *internal coordinates*: log-scale parameters as their logarithm,
+the others as they are; bounds become box constraints on the internal vector, enforced by
+projection with an active set.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Literal, Mapping
+
+import numpy as np
+from scipy.stats import qmc
+
+from ..laws import Law
+
+Loss = Literal["huber", "l2"]
+Space = Literal["log", "raw"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Objective
+
+
+def residuals(pred: np.ndarray, y: np.ndarray, space: Space) -> np.ndarray:
+    """Residuals in the fitting space: ``log(pred) - log(y)`` or ``pred - y``."""
+    with np.errstate(all="ignore"):
+        if space == "log":
+            return np.log(pred) - np.log(y)
+        return pred - y
+
+
+def rho(r: np.ndarray, loss: Loss, delta: float) -> np.ndarray:
+    """Pointwise loss: Huber with threshold ``delta`` or half the squared residual."""
+    if loss == "l2":
+        return 0.5 * r * r
+    a = np.abs(r)
+    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
+
+
+def objective_value(r: np.ndarray, w: np.ndarray, loss: Loss, delta: float) -> np.ndarray:
+    """Weighted sum of the pointwise loss over the last axis; ``inf`` where non-finite."""
+    with np.errstate(all="ignore"):
+        f = np.sum(w * rho(r, loss, delta), axis=-1)
+    return np.where(np.isfinite(f), f, np.inf)
+
+
+def irls_weight(r: np.ndarray, loss: Loss, delta: float) -> np.ndarray:
+    """IRLS weight ``rho'(r)/r``: 1 for least squares, ``min(1, delta/|r|)`` for Huber."""
+    if loss == "l2":
+        return np.ones_like(r)
+    with np.errstate(divide="ignore"):
+        return np.minimum(1.0, delta / np.abs(r))
+
+
+# ---------------------------------------------------------------------------------------------
+# The problem: a law, data, and a layout of (possibly group-wise) parameters
+
+
+@dataclass
+class Problem:
+    """A law bound to data, with a parameter layout in internal coordinates.
+
+    ``index`` is an ``(n, P)`` integer array: for observation ``i`` and law parameter ``j``,
+    the position of its value in the full parameter vector (length ``K``). Without groups it
+    is ``arange(P)`` on every row; with groups, per-group parameters get one slot per group and
+    shared parameters a single slot.
+    """
+
+    law: Law
+    X: Mapping[str, np.ndarray]
+    y: np.ndarray
+    index: np.ndarray            # (n, P) -> slot in the full vector
+    slot_param: np.ndarray       # (K,) law parameter index of each slot
+    lower: np.ndarray            # (K,) internal bounds
+    upper: np.ndarray
+    is_log: np.ndarray           # (K,) bool
+    loss: Loss = "huber"
+    delta: float = 1e-3
+    space: Space = "log"
+
+    @property
+    def K(self) -> int:
+        return len(self.slot_param)
+
+    @property
+    def trivial_layout(self) -> bool:
+        return self.K == self.law.n_params
+
+    def natural(self, U: np.ndarray) -> np.ndarray:
+        """Natural parameter values from internal coordinates (any leading shape)."""
+        with np.errstate(over="ignore"):
+            return np.where(self.is_log, np.exp(U), U)
+
+    def internal(self, theta: np.ndarray) -> np.ndarray:
+        """Internal coordinates from natural values, clipped to the internal bounds."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            U = np.where(self.is_log, np.log(np.maximum(theta, 0.0)), theta)
+        return np.clip(U, self.lower, self.upper)
+
+    def model(self, U: np.ndarray, jac: bool = False):
+        """Predictions ``(B, n)`` and, optionally, the Jacobian in internal coordinates."""
+        theta = self.natural(U)
+        if self.trivial_layout:
+            th = theta
+        else:
+            th = theta[:, self.index]  # (B, n, P)
+        v, J = self.law._evaluate(self.law._inputs(self.X), th, jac)
+        B, n = U.shape[0], len(self.y)
+        v = np.broadcast_to(v, (B, n))
+        if not jac:
+            return v, None
+        J = np.broadcast_to(J, (B, n, self.law.n_params))
+        if self.trivial_layout:
+            Jk = J.copy()
+        else:
+            Jk = np.zeros((B, n, self.K))
+            rows = np.arange(n)
+            for j in range(self.law.n_params):
+                Jk[:, rows, self.index[:, j]] = J[:, :, j]
+        Jk *= np.where(self.is_log, theta, 1.0)[:, None, :]
+        return v, Jk
+
+    def objective(self, U: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Objective for each row of ``U`` with weights ``w`` (``(n,)`` or ``(B, n)``)."""
+        pred, _ = self.model(U)
+        return objective_value(residuals(pred, self.y, self.space), w, self.loss, self.delta)
+
+
+def make_problem(law: Law, X, y, *, groups: np.ndarray | None = None,
+                 shared: tuple[str, ...] = (), loss: Loss = "huber", delta: float = 1e-3,
+                 space: Space = "log", typical_X=None, typical_y=None) -> Problem:
+    """Build a :class:`Problem`.
+
+    ``groups`` holds an integer group code per observation (``0..G-1``); parameters named in
+    ``shared`` get one slot for all groups, the others one slot per group.
+    """
+    n, P = len(y), law.n_params
+    G = 1 if groups is None else int(groups.max()) + 1
+    slots: list[int] = []
+    index = np.empty((n, P), dtype=int)
+    for j, p in enumerate(law.params):
+        if G == 1 or p.name in shared:
+            index[:, j] = len(slots)
+            slots.append(j)
+        else:
+            index[:, j] = len(slots) + groups
+            slots.extend([j] * G)
+    slot_param = np.asarray(slots, dtype=int)
+    lo, hi, is_log = internal_bounds(law, typical_X if typical_X is not None else X,
+                                     typical_y if typical_y is not None else y)
+    return Problem(law, X, np.asarray(y, float), index, slot_param, lo[slot_param],
+                   hi[slot_param], is_log[slot_param], loss, delta, space)
+
+
+def internal_bounds(law: Law, X, y):
+    """Internal-coordinate bounds and log flags for each law parameter."""
+    P = law.n_params
+    lo, hi, is_log = np.empty(P), np.empty(P), np.zeros(P, bool)
+    for j, p in enumerate(law.params):
+        if p.scale == "log":
+            is_log[j] = True
+            t_lo, _ = p.typical_range(X, y)
+            lo[j] = math.log(p.lower) if p.lower > 0 else math.log(t_lo) - 25.0
+            hi[j] = math.log(p.upper) if math.isfinite(p.upper) else math.inf
+        else:
+            lo[j], hi[j] = p.lower, p.upper
+    return lo, hi, is_log
+
+
+# ---------------------------------------------------------------------------------------------
+# Starting points by variable projection
+
+
+def start_candidates(law: Law, X, y, w: np.ndarray, *, n_starts: int, seed: int, space: Space,
+                     loss: Loss, delta: float, problem: Problem) -> np.ndarray:
+    """A grid of starting points, best first, in internal coordinates.
+
+    The non-linear parameters are laid on a grid (or a scrambled Sobol sequence in higher
+    dimension) over their typical ranges; for each, the linear parameters are solved exactly by
+    bounded weighted least squares (relative residuals when fitting in log space), and every
+    start is then scored with the true objective.
+    """
+    params = law.params
+    lin_names = law.linear_params
+    nl = [j for j, p in enumerate(params) if p.name not in lin_names]
+    lin = [law.param_names.index(nm) for nm in lin_names]
+    ranges = [params[j].typical_range(X, y) for j in range(len(params))]
+
+    # sample the non-linear parameters in [0, 1]^d then map to their typical ranges
+    d = len(nl)
+    if d == 0:
+        unit = np.zeros((1, 0))
+    else:
+        k = int(math.floor(n_starts ** (1.0 / d) + 1e-9))
+        if k >= 4:
+            axes = [(np.arange(k) + 0.5) / k] * d
+            unit = np.array(list(itertools.product(*axes)))
+        else:
+            m = int(2 ** math.ceil(math.log2(max(n_starts, 2))))
+            unit = qmc.Sobol(d, scramble=True, seed=seed).random(m)
+    S = unit.shape[0]
+    theta = np.zeros((S, len(params)))
+    for c, j in enumerate(nl):
+        lo, hi = ranges[j]
+        if params[j].scale == "log":
+            theta[:, j] = np.exp(math.log(lo) + unit[:, c] * (math.log(hi) - math.log(lo)))
+        else:
+            theta[:, j] = lo + unit[:, c] * (hi - lo)
+    for j in lin:
+        lo, hi = ranges[j]
+        theta[:, j] = math.sqrt(lo * hi) if params[j].scale == "log" else 0.5 * (lo + hi)
+
+    if lin:
+        chunk = max(1, int(4e6 // max(1, len(y) * len(lin))))
+        for s0 in range(0, S, chunk):
+            sl = slice(s0, s0 + chunk)
+            theta[sl][:, lin] = _solve_linear(law, X, y, w, theta[sl], lin, space)
+    U = problem.internal(theta)
+    f = np.concatenate([problem.objective(U[s0:s0 + 2048], w) for s0 in range(0, S, 2048)])
+    order = np.argsort(f, kind="stable")
+    return U[order], f[order]
+
+
+def _solve_linear(law: Law, X, y, w, theta, lin, space) -> np.ndarray:
+    """Bounded weighted least squares for the linear parameters, for each row of ``theta``.
+
+    Lower bounds are honoured exactly by enumerating which coefficients sit at their bound
+    (at most 2**m small solves, all vectorised over the starts).
+    """
+    offset, G = law.linear_basis(X, theta)            # (S, n), (S, n, m)
+    target = y[None, :] - offset
+    if space == "log":
+        sw = np.sqrt(w) / y                            # relative residuals approximate log ones
+    else:
+        sw = np.sqrt(w) * np.ones_like(y)
+    A = G * sw[None, :, None]
+    b = target * sw[None, :]
+    m = len(lin)
+    lowers = np.array([law.params[j].lower for j in lin])
+    uppers = np.array([law.params[j].upper for j in lin])
+    clampable = [c for c in range(m) if math.isfinite(lowers[c])]
+    best = np.full((theta.shape[0], m), np.nan)
+    best_sse = np.full(theta.shape[0], np.inf)
+    subsets = [()]
+    if m <= 6:
+        subsets = [s for r in range(len(clampable) + 1) for s in itertools.combinations(clampable, r)]
+    with np.errstate(all="ignore"):
+        for fixed in subsets:
+            free = [c for c in range(m) if c not in fixed]
+            coef = np.empty((theta.shape[0], m))
+            bb = b.copy()
+            for c in fixed:
+                coef[:, c] = lowers[c]
+                bb -= A[:, :, c] * lowers[c]
+            if free:
+                Af = A[:, :, free]
+                AtA = np.einsum("snk,snl->skl", Af, Af)
+                Atb = np.einsum("snk,sn->sk", Af, bb)
+                AtA += np.eye(len(free)) * (1e-12 * np.trace(AtA, axis1=1, axis2=2)[:, None, None]
+                                            + 1e-300)
+                sol = _batched_solve(AtA, Atb)
+                coef[:, free] = sol
+            feasible = np.all(coef >= lowers - 1e-12, axis=1) & np.all(np.isfinite(coef), axis=1)
+            if len(subsets) == 1:  # too many to enumerate: clip instead
+                coef = np.clip(coef, lowers, uppers)
+                feasible = np.all(np.isfinite(coef), axis=1)
+            res = b - np.einsum("snk,sk->sn", A, coef)
+            sse = np.where(feasible, np.sum(res * res, axis=1), np.inf)
+            better = sse < best_sse
+            best[better] = coef[better]
+            best_sse[better] = sse[better]
+    best = np.clip(best, lowers, uppers)
+    fallback = np.where(np.isfinite(lowers), np.maximum(lowers, 0.0), 0.0)
+    return np.where(np.isfinite(best), best, fallback)
+
+
+def _batched_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(A, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.full(b.shape, np.nan)
+        for i in range(A.shape[0]):
+            try:
+                out[i] = np.linalg.solve(A[i], b[i])
+            except np.linalg.LinAlgError:
+                out[i] = np.linalg.lstsq(A[i], b[i], rcond=None)[0]
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Batched, bounded, robust Levenberg-Marquardt
+
+
+@dataclass
+class LMResult:
+    U: np.ndarray          # (B, K) internal coordinates
+    f: np.ndarray          # (B,) objective
+    converged: np.ndarray  # (B,) bool
+    n_iter: int
+    nfev: int
+
+
+def levenberg_marquardt(problem: Problem, U0: np.ndarray, w: np.ndarray, *, max_iter: int = 300,
+                        ftol: float = 1e-12, xtol: float = 1e-10) -> LMResult:
+    """Minimise the robust objective from each row of ``U0`` simultaneously.
+
+    Each iteration builds the Gauss-Newton system of the IRLS quadratic that majorises the
+    Huber loss at the current residuals, damps it (Levenberg-Marquardt, per problem), freezes
+    parameters held at a bound by their gradient, and accepts a step only if it lowers that
+    problem's objective.
+
+    Parameters
+    ----------
+    problem : Problem
+    U0 : ndarray, shape (B, K)
+        Starting points in internal coordinates.
+    w : ndarray, shape (n,) or (B, n)
+        Observation weights (bootstrap counts, or ones).
+
+    Returns
+    -------
+    LMResult
+    """
+    U = np.clip(np.array(U0, dtype=float), problem.lower, problem.upper)
+    B, K = U.shape
+    W = np.broadcast_to(np.asarray(w, float), (B, len(problem.y)))
+    lam = np.full(B, 1e-3)
+    f = problem.objective(U, W)
+    active = np.isfinite(f)
+    converged = ~active
+    stall = np.zeros(B, int)
+    eye = np.eye(K)
+    nfev = 1
+    it = 0
+    for it in range(1, max_iter + 1):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        Ua, Wa = U[idx], W[idx]
+        pred, J = problem.model(Ua, jac=True)
+        nfev += 1
+        with np.errstate(all="ignore"):
+            r = residuals(pred, problem.y, problem.space)
+            if problem.space == "log":
+                J = J / pred[:, :, None]
+            om = Wa * irls_weight(r, problem.loss, problem.delta)
+            g = np.einsum("bn,bn,bnk->bk", om, r, J)
+            H = np.einsum("bnk,bn,bnl->bkl", J, om, J)
+        bad = ~np.all(np.isfinite(g), axis=1) | ~np.all(np.isfinite(H), axis=(1, 2))
+        g[bad] = 0.0
+        H[bad] = eye
+        # active set: parameters at a bound whose gradient pushes them outside stay put
+        at_lo = (Ua <= problem.lower + 1e-12) & (g > 0)
+        at_hi = (Ua >= problem.upper - 1e-12) & (g < 0)
+        frozen = at_lo | at_hi
+        diag = np.maximum(np.einsum("bkk->bk", H), 1e-12 * (1.0 + np.abs(np.einsum("bkk->bk", H)).max(axis=1, keepdims=True)))
+        Hd = H + (lam[idx, None] * diag)[:, :, None] * eye
+        keep = ~frozen
+        Hd = Hd * keep[:, :, None] * keep[:, None, :] + eye * frozen[:, :, None]
+        gm = np.where(frozen, 0.0, g)
+        step = -_batched_solve(Hd, gm)
+        step = np.where(np.isfinite(step), step, 0.0)
+        Un = np.clip(Ua + step, problem.lower, problem.upper)
+        fn = problem.objective(Un, Wa)
+        nfev += 1
+        fa = f[idx]
+        ok = fn < fa
+        # accept
+        dec = np.where(ok, fa - fn, 0.0)
+        moved = np.max(np.abs(Un - Ua), axis=1)
+        U[idx[ok]] = Un[ok]
+        f[idx[ok]] = fn[ok]
+        lam[idx] = np.where(ok, np.maximum(lam[idx] / 3.0, 1e-12), np.minimum(lam[idx] * 4.0, 1e12))
+        small = (dec <= ftol * (np.abs(fa) + 1e-300)) & ok | (moved <= xtol) | bad
+        stall[idx] = np.where(small | (~ok & (lam[idx] >= 1e12)), stall[idx] + 1, 0)
+        done = (stall[idx] >= 3) | (lam[idx] >= 1e12)
+        converged[idx[done]] = True
+        active[idx[done]] = False
+    return LMResult(U, f, converged, it, nfev)
