@@ -37,7 +37,9 @@ def round_by_uncertainty(value: float, err: float, digits: int = 2) -> tuple[str
         v, e = value / scale, err / scale
         dec = max(0, -(place - exp10))
         return f"{v:.{dec}f}e{exp10:+03d}", f"{e:.{dec}f}e{exp10:+03d}"
-    dec = max(0, -place)
+    if place > 0:
+        return f"{round(value, -place):.0f}", f"{round(err, -place):.0f}"
+    dec = -place
     return f"{round(value, dec):.{dec}f}", f"{round(err, dec):.{dec}f}"
 
 
@@ -77,11 +79,14 @@ def fit_summary(res: FitResult) -> str:
         for name, v in params.items():
             if c is not None:
                 lo, hi = c[name]
-                half = max(hi - v, v - lo, 0.0)
-                vs, es = round_by_uncertainty(v, half if half > 0 else abs(v) * 1e-6)
-                _, lo_s = round_by_uncertainty(lo, half if half > 0 else 1.0)
-                lines.append(f"  {name:<{width}} = {vs:>12} ± {es:<10} [{fmt_num(lo, 4)}, "
-                             f"{fmt_num(hi, 4)}]")
+                up, down = max(hi - v, 0.0), max(v - lo, 0.0)
+                pos = [x for x in (up, down) if x > 0]
+                ref = min(pos) if pos else (abs(v) * 1e-6 or 1e-12)
+                _, ups = round_by_uncertainty(v, up if up > 0 else ref)
+                _, downs = round_by_uncertainty(v, down if down > 0 else ref)
+                vs, _ = round_by_uncertainty(v, ref)
+                lines.append(f"  {name:<{width}} = {vs:>10}  +{ups:<9} -{downs:<9} "
+                             f"[{fmt_num(lo, 4)}, {fmt_num(hi, 4)}]")
             else:
                 lines.append(f"  {name:<{width}} = {fmt_num(v, 6):>12}")
     if len(blocks) > len(shown):

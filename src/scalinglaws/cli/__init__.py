@@ -132,9 +132,9 @@ def laws_show(ctx: click.Context, name: str, fmt: str | None) -> None:
     for p in d["params"]:
         typ = p["typical"]
         typ_s = typ if isinstance(typ, str) else (f"{typ[0]:g} .. {typ[1]:g}" if typ else "-")
-        lin = ", linear" if p["linear"] else ""
+        lin = ", solved exactly" if p["linear"] else ""
         click.echo(f"    {p['name']:<{w}}  bounds [{p['lower']}, {p['upper']}]  typical {typ_s} "
-                   f"({p['scale']}{lin})  {p['description']}")
+                   f"({p['scale']} scale{lin})  {p['description']}")
     click.echo(f"  reference  {d['reference']}")
 
 
@@ -431,3 +431,63 @@ def simulate_cmd(law_text, inputs, params, grid, noise, noise_kind, n_inputs, ta
                              f"{', '.join(law.param_names)})")
     df = simulate(law, p, g, noise=noise, noise_kind=noise_kind, seed=seed, target=target)
     _emit(df.to_csv(index=False, float_format="%.10g"), output, force)
+
+
+# ---------------------------------------------------------------------------------------------
+# demo: the main job on the built-in example
+
+
+def example_path() -> str:
+    """Folder of the built-in example (``dataset.toml`` + ``data.csv``)."""
+    from importlib.resources import files
+
+    return str(files("scalinglaws") / "examples" / "chinchilla")
+
+
+@cli.command("demo", context_settings=CONTEXT)
+@click.option("--bootstrap", type=click.IntRange(0), default=1000, show_default=True, metavar="K",
+              help="Bootstrap refits for the intervals.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--at", "at", default="N=7e10,D=1.4e12", show_default=True,
+              help="Where to predict (a larger scale than any run).")
+@click.option("-o", "--output", default=None, metavar="FIT.json", help="Save the fit here.")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option("--path", "show_path", is_flag=True, help="Only print the example's folder.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+def demo_cmd(bootstrap, seed, at, output, force, show_path, quiet):
+    """Fit the built-in example (simulated Chinchilla runs) and predict at a larger scale."""
+    from ..data import load_dataset
+    from ..fit import Fitter
+    from ..laws import catalogue_entry, get_law
+
+    path = example_path()
+    if show_path:
+        click.echo(path)
+        return
+    if output and os.path.exists(output) and not force:
+        raise InputError(f"{output} exists; pass --force to overwrite it")
+    law = get_law("chinchilla")
+    data = load_dataset(path, law_inputs=law.inputs, positive=[*law.inputs, "y"],
+                        law_name=law.name)
+    click.echo(f"Built-in example: {data.n} simulated runs in {path}")
+    click.echo(f"(regenerate with: scalinglaws simulate --law chinchilla --seed 0 --noise 0.01 "
+               f"--target loss -o {path}/data.csv --force)\n")
+    res = Fitter(bootstrap=bootstrap, seed=seed).fit(law, data,
+                                                     progress=Progress("bootstrap", quiet=quiet))
+    click.echo(res.summary())
+    point = {k: parse_float(v, "--at", k) for k, v in parse_pairs([at], "--at").items()}
+    pred = res.predict(point, seed=seed)
+    truth = law.predict({k: np.array([v]) for k, v in point.items()},
+                        dict(catalogue_entry("chinchilla").example.params))[0]
+    where = ", ".join(f"{k}={v:.3g}" for k, v in point.items())
+    click.echo(f"\nprediction at {where}: loss {pred['prediction'][0]:.4f}")
+    if "ci_low" in pred:
+        lvl = f"{100 * res.level:g}%"
+        click.echo(f"  {lvl} confidence interval (the mean)  [{pred['ci_low'][0]:.4f}, "
+                   f"{pred['ci_high'][0]:.4f}]")
+        click.echo(f"  {lvl} prediction interval (a new run) [{pred['pi_low'][0]:.4f}, "
+                   f"{pred['pi_high'][0]:.4f}]")
+    click.echo(f"  true value of the simulating law: {truth:.4f}")
+    if output:
+        write_atomic(output, dumps(res.to_dict()), force=force)
+        click.echo(f"\nsaved the fit to {output}; try: scalinglaws predict {output} --at {at}")

@@ -62,6 +62,11 @@ def resolve_input_mapping(
             raise DataError(
                 f"unknown input '{key}' for {law_name}; its inputs are {', '.join(law_inputs)}"
             )
+        if user[key] not in available:
+            raise DataError(
+                f"--input {key}={user[key]}: column '{user[key]}' not found "
+                f"(columns: {format_columns(available)})"
+            )
     chosen = dict(user)
     if spec_inputs is not None:
         spec = list(spec_inputs)
