@@ -14,7 +14,7 @@ import click
 import numpy as np
 
 from .. import __version__
-from .._errors import FitError, InputError, ScalingLawsError, ScalingLawsWarning
+from .._errors import DataWarning, FitError, InputError, ScalingLawsError, ScalingLawsWarning
 from ._common import (
     Progress,
     dumps,
@@ -46,8 +46,11 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``scalinglaws`` console script."""
     try:
         with warnings.catch_warnings():
-            # warnings are reported in the command's own output, not as Python warnings
+            # fit warnings are part of the command's own output; data warnings (rows dropped
+            # by --nan-policy, inputs picked by position) go to stderr as one line each
             warnings.simplefilter("ignore", ScalingLawsWarning)
+            warnings.simplefilter("always", DataWarning)
+            warnings.showwarning = _show_warning
             cli.main(args=argv, prog_name="scalinglaws", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"internal error: {type(exc).__name__}: {exc} (set SCALINGLAWS_DEBUG=1 for a "
                    "traceback and please report it)", err=True)
         sys.exit(1)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"warning: {message}", err=True)
 
 
 def _emit(text: str, output: str | None, force: bool) -> None:

@@ -160,6 +160,8 @@ class FitResult:
             "version": __version__,
             "data_hash": data.hash(),
             "data_source": getattr(data, "source", None),
+            "rows_dropped": int(getattr(data, "n_dropped", 0)),
+            "rows_excluded": int(getattr(data, "n_excluded", 0)),
             "fitter": fitter.settings(),
             "seed": fitter.seed,
         }
