@@ -11,7 +11,7 @@ often the truth falls below / above the interval and the median interval width.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/coverage.py                     # defaults: 400 x 400, 2 jobs
+    .venv/bin/python benchmarks/coverage.py                     # defaults: 500 datasets x 400 draws, 2 jobs
     .venv/bin/python benchmarks/coverage.py --datasets 200 --draws 200 --jobs 2
 """
 
@@ -39,12 +39,12 @@ LAW = "chinchilla"
 
 def _one(task):
     """Simulate dataset ``seed``, fit with a bootstrap; return (estimates, lows, highs)."""
-    seed, draws, level, noise, xpred = task
+    seed, draws, level, noise, xpred, loss, delta, grid = task
     warnings.simplefilter("ignore")
     law = sl.get_law(LAW)
-    df = sl.simulate(law, noise=noise, seed=seed)
+    df = sl.simulate(law, grid=grid, noise=noise, seed=seed)
     data = sl.make_dataset(df, {k: k for k in law.inputs}, "loss")
-    res = sl.Fitter(bootstrap=draws, level=level, seed=seed).fit(law, data)
+    res = sl.Fitter(bootstrap=draws, level=level, seed=seed, loss=loss, delta=delta).fit(law, data)
     ci = res.ci(level)
     pr = res.predict(xpred, level=level)
     names = law.param_names
@@ -56,12 +56,18 @@ def _one(task):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--datasets", type=int, default=400, help="simulated datasets (default 400)")
+    ap.add_argument("--datasets", type=int, default=500, help="simulated datasets (default 500)")
     ap.add_argument("--draws", type=int, default=400, help="bootstrap draws per fit (default 400)")
     ap.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
     ap.add_argument("--noise", type=float, default=0.01,
                     help="sd of the lognormal noise (default 0.01; the real Chinchilla SVG "
                          "data has an RMS log residual of about 0.0075)")
+    ap.add_argument("--loss", choices=("huber", "l2"), default="huber",
+                    help="fitting loss (default huber, the package default)")
+    ap.add_argument("--delta", type=float, default=1e-3, help="Huber delta (default 1e-3)")
+    ap.add_argument("--grid-count", type=int, default=0, metavar="K",
+                    help="points per input axis over the example ranges (default: the example "
+                         "grid's 8, i.e. 64 runs)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--predict-at", default="7e10,1.4e12", metavar="N,D",
                     help="scale of the prediction whose mean CI is checked (default 7e10,1.4e12)")
@@ -77,15 +83,19 @@ def main(argv=None) -> int:
                                               truth_params))[0])
     names = list(law.param_names) + [f"L({Np:.3g},{Dp:.3g})"]
     truth = np.array([truth_params[n] for n in law.param_names] + [truth_pred])
-    grid = ", ".join(f"{k} {lo:.3g}..{hi:.3g} x{c}" for k, (lo, hi, c) in ex.grid.items())
+    grid = {k: (lo, hi, args.grid_count or c) for k, (lo, hi, c) in ex.grid.items()}
+    grid_text = ", ".join(f"{k} {lo:.3g}..{hi:.3g} x{c}" for k, (lo, hi, c) in grid.items())
     print(f"law {LAW}: {law.formula}; truth " +
           ", ".join(f"{k}={v:g}" for k, v in truth_params.items()))
-    print(f"grid: {grid} (log-spaced); lognormal noise sd {args.noise}")
+    print(f"grid: {grid_text} (log-spaced); lognormal noise sd {args.noise}")
     print(f"{args.datasets} datasets (seeds 0..{args.datasets - 1}), {args.draws} bootstrap draws "
           f"each, {args.level:.0%} percentile intervals, {args.jobs} worker(s)")
+    print(f"fitter: loss={args.loss}" + (f" delta={args.delta:g}" if args.loss == "huber" else "")
+          + f", bootstrap={args.draws}, level={args.level}, seed=dataset index")
     print(f"prediction checked: mean loss at N={Np:.3g}, D={Dp:.3g}, true value {truth_pred:.5f}")
 
-    tasks = [(i, args.draws, args.level, args.noise, xpred) for i in range(args.datasets)]
+    tasks = [(i, args.draws, args.level, args.noise, xpred, args.loss, args.delta, grid)
+             for i in range(args.datasets)]
     if args.jobs > 1:
         with mp.get_context("fork").Pool(args.jobs) as pool:
             out = pool.map(_one, tasks, chunksize=4)
@@ -106,13 +116,23 @@ def main(argv=None) -> int:
     se = np.sqrt(cov * (1 - cov) / n)
     width = np.median(hi - lo, axis=0)
     bias = np.median(est, axis=0) - truth
+    # the actual sampling spread of the point estimates over the simulated datasets: the
+    # central ``level`` range an ideal interval procedure would have to match
+    qa = 100 * np.array([(1 - args.level) / 2, (1 + args.level) / 2])
+    e_lo, e_hi = np.percentile(est, qa, axis=0)
+    true_spread = e_hi - e_lo
     print()
-    print(f"{'quantity':<22}{'truth':>10}{'coverage':>10}{'+-se':>8}{'below':>8}{'above':>8}"
-          f"{'med.width':>11}{'med.est-truth':>15}")
+    print("coverage: fraction of datasets whose interval contains the truth (+- binomial se); "
+          "below/above: truth under/over the interval; med.width: median interval width; "
+          "spread: central range of the point estimates over the datasets (the width an exact "
+          "interval would need); ratio = med.width / spread")
+    print(f"{'quantity':<18}{'truth':>9}{'coverage':>10}{'+-se':>7}{'below':>7}{'above':>7}"
+          f"{'med.width':>11}{'spread':>10}{'ratio':>7}{'med.est-truth':>15}")
     for j, nm in enumerate(names):
         flag = "" if 0.85 <= cov[j] <= 0.95 else "  <- off target"
-        print(f"{nm:<22}{truth[j]:>10.4g}{cov[j]:>10.3f}{se[j]:>8.3f}{below[:, j].mean():>8.3f}"
-              f"{above[:, j].mean():>8.3f}{width[j]:>11.4g}{bias[j]:>15.3g}{flag}")
+        print(f"{nm:<18}{truth[j]:>9.4g}{cov[j]:>10.3f}{se[j]:>7.3f}{below[:, j].mean():>7.3f}"
+              f"{above[:, j].mean():>7.3f}{width[j]:>11.4g}{true_spread[j]:>10.4g}"
+              f"{width[j] / true_spread[j]:>7.2f}{bias[j]:>15.3g}{flag}")
     mean_cov = cov.mean()
     all_in = bool(np.all((cov >= 0.85) & (cov <= 0.95)))
     print()

@@ -85,6 +85,13 @@ def simulate(law: Law, params: Mapping[str, float] | None = None, grid: GridSpec
         example = catalogue_entry(law.name).example
     except InputError:
         example = None
+    if example is not None and set(example.grid) != set(law.inputs):
+        # the example was written for another number of inputs (variadic laws)
+        if params is None or grid is None:
+            raise InputError(f"the catalogue example of {law.name!r} has inputs "
+                             f"{', '.join(example.grid)}, not {', '.join(law.inputs)}: pass "
+                             "--params and --grid")
+        example = None
     if params is None:
         if example is None:
             raise InputError(f"law {law.name!r} has no example parameters: pass --params")

@@ -330,8 +330,10 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
             except (TypeError, ValueError):
                 raise InputError(f"--points {points}: column {col!r} has non-numeric values") from None
             cols[k].extend(vals)
-        if res.groups is not None and group is None and res.inputs and "group" in frame.columns:
-            groups = frame["group"].astype(str).tolist()
+        gcol = next((c for c in (res.data.get("group_column"), "group")
+                     if c and c in frame.columns), None)
+        if res.groups is not None and group is None and gcol is not None:
+            groups = frame[gcol].astype(str).tolist()
     X = {k: np.asarray(v, float) for k, v in cols.items()}
     for k, v in X.items():
         if not np.all(np.isfinite(v)):

@@ -109,6 +109,11 @@ class Fitter:
         """
         for name in self.shared:
             law.param(name)  # raises for an unknown name
+        missing = [k for k in law.inputs if k not in data.X]
+        if missing:
+            raise InputError(f"the data has no column for input(s) {', '.join(map(repr, missing))} "
+                             f"of law {law.name!r} (its inputs: {', '.join(data.X) or 'none'}); "
+                             "map them with --input NAME=COLUMN")
         X = {k: np.asarray(data.X[k], float) for k in law.inputs}
         y = np.asarray(data.y, float)
         if self.space == "log" and np.any(y <= 0):
@@ -118,6 +123,10 @@ class Fitter:
                              "fit in log space; use --space raw")
         labels, codes = _group_codes(data)
         G = len(labels)
+        if self.bootstrap and self.bootstrap_unit == "groups" and G > 1 and not self.shared:
+            raise InputError("--bootstrap-unit groups resamples whole groups, which leaves "
+                             "per-group parameters unchanged: share some (--share alpha) or "
+                             "resample runs (--bootstrap-unit runs)")
         n_free = law.n_params
         for g in range(G):
             sub = data.subset(codes == g) if G > 1 else data

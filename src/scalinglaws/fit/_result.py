@@ -49,6 +49,13 @@ def law_from_spec(spec: Mapping[str, Any]) -> Law:
     raise InputError(f"unrecognised law record {dict(spec)!r}")
 
 
+def _check_level(level) -> float:
+    level = float(level)
+    if not 0 < level < 1:
+        raise InputError(f"level must be between 0 and 1 (e.g. 0.95), got {level}")
+    return level
+
+
 def _num(x: float):
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
@@ -170,6 +177,7 @@ class FitResult:
             "y": y.tolist(),
             "rows": [int(x) for x in rows],
             "group": [labels[c] for c in codes] if grouped else None,
+            "group_column": getattr(data, "group_column", None) if grouped else None,
         }
         res = cls(law=law, spec=spec, inputs=dict(data.columns), target=data.target, theta=theta,
                   groups=labels if grouped else None, shared=tuple(fitter.shared),
@@ -202,7 +210,7 @@ class FitResult:
         if self.draws is None or len(self.draws) == 0:
             raise InputError("this fit has no bootstrap draws: fit again with --bootstrap K "
                              "(e.g. 1000) to get intervals")
-        level = self.level if level is None else level
+        level = _check_level(self.level if level is None else level)
         q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
         lo, hi = np.percentile(self.draws, q, axis=0)
         names = self.law.param_names
@@ -260,7 +268,7 @@ class FitResult:
         out = {"prediction": np.asarray(self.law.predict(Xa, theta[codes][None]))[0]}
         if self.draws is None or len(self.draws) == 0:
             return out
-        level = self.level if level is None else level
+        level = _check_level(self.level if level is None else level)
         q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
         sims = np.asarray(self.law.predict(Xa, self.draws[:, codes, :]))  # (B, n)
         out["ci_low"], out["ci_high"] = np.percentile(sims, q, axis=0)

@@ -13,6 +13,7 @@ exact Jacobian of the prediction in one pass over the tree.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -106,17 +107,26 @@ def parse_formula(formula: str) -> Node:
         raise LawError("formula is longer than 10000 characters")
     try:
         tree = ast.parse(formula.strip(), mode="eval")
+        return _convert(tree.body, formula)
     except SyntaxError as exc:
         raise LawError(f"formula {formula!r} is not a valid expression ({exc.msg}); "
                        f"a formula may use {ALLOWED}") from None
-    return _convert(tree.body, formula)
+    except (RecursionError, MemoryError):
+        raise LawError(f"formula {formula[:60]!r}... is nested too deeply; simplify it or use "
+                       "definitions") from None
 
 
 def _convert(node: ast.AST, formula: str) -> Node:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise _refuse(f"the constant {node.value!r}", formula)
-        return Const(float(node.value))
+        try:
+            value = float(node.value)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise _refuse(f"the constant {str(node.value)[:20]!r} (too large for a float)", formula)
+        return Const(value)
     if isinstance(node, ast.Name):
         name = node.id
         if name.startswith("_"):
@@ -383,11 +393,12 @@ def to_text(n: Node) -> str:
     """Render a tree back to formula text (fully parenthesised where needed)."""
     if isinstance(n, Const):
         v = n.value
-        return repr(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+        text = repr(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+        return f"({text})" if v < 0 else text
     if isinstance(n, Var):
         return n.name
     if isinstance(n, Neg):
-        return f"-({to_text(n.arg)})"
+        return f"(-({to_text(n.arg)}))"
     if isinstance(n, BinOp):
         return f"({to_text(n.left)} {n.op} {to_text(n.right)})"
     if isinstance(n, Call):
