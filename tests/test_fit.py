@@ -384,3 +384,30 @@ def test_interval_level_is_validated(chinchilla_bootstrap, level):
         chinchilla_bootstrap.ci(level)
     with pytest.raises(InputError, match="level"):
         chinchilla_bootstrap.predict({"N": 7e10, "D": 1.4e12}, level=level)
+
+
+def test_group_bootstrap_marks_left_out_groups_missing():
+    """Resampling whole groups: a group left out of a draw has no estimate for its own
+    parameters in that draw (NaN), instead of a copy of the point estimate."""
+    law = sl.get_law("power_offset")
+    frames = []
+    for i in range(4):
+        frame = sl.simulate(law, {"E": 1.0 + 0.3 * i, "A": 40.0, "alpha": 0.35}, seed=20 + i,
+                            noise=0.003)
+        frame["g"] = f"g{i}"
+        frames.append(frame)
+    data = sl.make_dataset(pd.concat(frames, ignore_index=True), {"x": "x"}, "loss", group="g")
+    res = quiet_fit(Fitter(shared=("alpha",), bootstrap=60, bootstrap_unit="groups", seed=3),
+                    law, data)
+    E, alpha = law.param_names.index("E"), law.param_names.index("alpha")
+    assert np.all(np.isfinite(res.draws[:, :, alpha]))  # shared: always estimated
+    missing = np.isnan(res.draws[:, :, E])
+    assert missing.any() and not missing.all()
+    # P(a group is left out of a resample of 4 groups) = (3/4)^4 ~ 0.32
+    assert 0.15 < missing.mean() < 0.5
+    ci = res.ci()
+    for g in res.groups:
+        lo, hi = ci[g]["E"]
+        assert np.isfinite(lo) and np.isfinite(hi) and lo < hi
+    back = FitResult.from_dict(json.loads(res.to_json()))
+    assert np.isnan(back.draws[:, :, E]).sum() == missing.sum()

@@ -160,13 +160,14 @@ class Fitter:
             fvals = np.array([res.f[b]])
             conv = np.array([bool(res.converged[b])])
 
-        draws = None
+        draws, n_failed = None, 0
         if self.bootstrap:
-            draws = self._bootstrap(law, X, y, codes, G, theta, problems, joint, progress)
+            draws, n_failed = self._bootstrap(law, X, y, codes, G, theta, problems, joint,
+                                              progress)
         return FitResult.build(
             law=law, spec=law_spec(law), data=data, X=X, y=y, codes=codes, labels=labels,
             theta=theta, objective=float(np.sum(fvals)), converged=bool(np.all(conv)),
-            draws=draws, fitter=self, problems=problems, joint=joint,
+            draws=draws, n_failed=n_failed, fitter=self, problems=problems, joint=joint,
         )
 
     # ------------------------------------------------------------------------------------------
@@ -189,10 +190,12 @@ class Fitter:
         rng = np.random.default_rng(self.seed)
         B, n = self.bootstrap, len(y)
         W = np.zeros((B, n))
+        absent = np.zeros((B, G), bool)
         if self.bootstrap_unit == "groups" and G > 1:
             picks = rng.integers(0, G, size=(B, G))
             counts = np.stack([np.bincount(p, minlength=G) for p in picks])
             W = counts[:, codes].astype(float)
+            absent = counts == 0
         else:
             for g in range(G):
                 idx = np.flatnonzero(codes == g)
@@ -225,7 +228,13 @@ class Fitter:
                     done += len(Wc)
                     if progress:
                         progress(done, total)
-        return draws
+        # a group left out of a resample has no data for its own parameters: the solver leaves
+        # them at the estimate, which would narrow their intervals, so they count as missing
+        own = np.array([p.name not in self.shared for p in law.params])
+        missing = absent[:, :, None] & own[None, None, :]
+        failed = np.any(~np.isfinite(draws) & ~missing, axis=(1, 2))
+        draws[missing] = np.nan
+        return draws[~failed], int(failed.sum())
 
 
 def _group_codes(data) -> tuple[list[str], np.ndarray]:

@@ -112,7 +112,7 @@ class FitResult:
     # ------------------------------------------------------------------------------------------
     @classmethod
     def build(cls, *, law, spec, data, X, y, codes, labels, theta, objective, converged, draws,
-              fitter, problems, joint) -> FitResult:
+              fitter, problems, joint, n_failed=0) -> FitResult:
         """Assemble a result and its diagnostics (used by :class:`Fitter`)."""
         G = len(labels)
         grouped = getattr(data, "group", None) is not None
@@ -147,11 +147,8 @@ class FitResult:
         if diag["outliers"]:
             warns.append(f"{len(diag['outliers'])} outlying run(s) (robust z > 3.5), first at "
                          f"row {diag['outliers'][0]['row']}")
-        if draws is not None:
-            ok = np.all(np.isfinite(draws), axis=(1, 2))
-            if not ok.all():
-                warns.append(f"{int((~ok).sum())} bootstrap refit(s) failed and were dropped")
-                draws = draws[ok]
+        if n_failed:
+            warns.append(f"{n_failed} bootstrap refit(s) failed and were dropped")
         with np.errstate(all="ignore"):
             ss_res = float(np.sum((pred - y) ** 2))
             ss_tot = float(np.sum((y - y.mean()) ** 2))
@@ -212,7 +209,7 @@ class FitResult:
                              "(e.g. 1000) to get intervals")
         level = _check_level(self.level if level is None else level)
         q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
-        lo, hi = np.percentile(self.draws, q, axis=0)
+        lo, hi = np.nanpercentile(self.draws, q, axis=0)
         names = self.law.param_names
         if self.groups is None:
             return {n: (float(lo[0, j]), float(hi[0, j])) for j, n in enumerate(names)}
@@ -271,8 +268,11 @@ class FitResult:
         level = _check_level(self.level if level is None else level)
         q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
         sims = np.asarray(self.law.predict(Xa, self.draws[:, codes, :]))  # (B, n)
-        out["ci_low"], out["ci_high"] = np.percentile(sims, q, axis=0)
+        out["ci_low"], out["ci_high"] = np.nanpercentile(sims, q, axis=0)
         rng = np.random.default_rng(seed)
+        # several noise samples per draw so that the PI's tails are not limited by B
+        reps = max(1, math.ceil(4000 / len(sims)))
+        sims = np.repeat(sims, reps, axis=0)
         noise = np.empty_like(sims)
         for c in np.unique(codes):
             own = self.residuals[self._codes == c] if self._codes is not None else self.residuals
@@ -281,7 +281,7 @@ class FitResult:
             m = codes == c
             noise[:, m] = rng.choice(pool, size=(len(sims), int(m.sum())))
         noisy = sims * np.exp(noise) if self.space == "log" else sims + noise
-        out["pi_low"], out["pi_high"] = np.percentile(noisy, q, axis=0)
+        out["pi_low"], out["pi_high"] = np.nanpercentile(noisy, q, axis=0)
         return out
 
     # ------------------------------------------------------------------------------------------
