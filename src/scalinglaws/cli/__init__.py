@@ -42,6 +42,18 @@ def cli() -> None:
     """
 
 
+def _register_commands() -> None:
+    """Import the modules that add verbs to :func:`cli` (each decorates with ``@cli.command``)."""
+    import importlib
+
+    for name in ("_bench", "_plan", "_report", "_discover"):
+        try:
+            importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:  # verb not built yet
+            if exc.name != f"{__name__}.{name}":
+                raise
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``scalinglaws`` console script."""
     try:
@@ -51,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
             warnings.simplefilter("ignore", ScalingLawsWarning)
             warnings.simplefilter("always", DataWarning)
             warnings.showwarning = _show_warning
+            _register_commands()
             cli.main(args=argv, prog_name="scalinglaws", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
