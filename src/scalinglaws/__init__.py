@@ -31,10 +31,11 @@ from .data import Dataset, TaskSpec, load_dataset, make_dataset, read_table  # n
 from .fit import FitResult, Fitter, fit  # noqa: E402
 from .laws import FormulaLaw, Law, Param, catalogue_names, formula_law, get_law  # noqa: E402
 from .simulate import simulate  # noqa: E402
+from . import plan  # noqa: E402
 
 __all__ = [
     "DataError", "DataWarning", "Dataset", "FitError", "FitResult", "FitWarning", "Fitter",
     "FormulaLaw", "InputError", "Law", "LawError", "Param", "ScalingLawsError",
     "ScalingLawsWarning", "TaskSpec", "__version__", "catalogue_names", "fit", "formula_law",
-    "get_law", "load_dataset", "make_dataset", "read_table", "simulate",
+    "get_law", "load_dataset", "make_dataset", "plan", "read_table", "simulate",
 ]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Literal, Mapping
 
 import numpy as np
-from scipy.stats import qmc
 
 from ..laws import Law
 
@@ -206,6 +205,8 @@ def start_candidates(law: Law, X, y, w: np.ndarray, *, n_starts: int, seed: int,
             unit = np.array(list(itertools.product(*axes)))
         else:
             m = int(2 ** math.ceil(math.log2(max(n_starts, 2))))
+            from scipy.stats import qmc  # lazy: scipy.stats costs ~1 s to import
+
             unit = qmc.Sobol(d, scramble=True, seed=seed).random(m)
     S = unit.shape[0]
     theta = np.zeros((S, len(params)))
