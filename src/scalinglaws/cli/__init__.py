@@ -474,9 +474,11 @@ def example_path() -> str:
               help="Where to predict (a larger scale than any run).")
 @click.option("-o", "--output", default=None, metavar="FIT.json", help="Save the fit here.")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option("--report", "report_path", default="scalinglaws-report.html", show_default=True,
+              metavar="PATH", help="Write the HTML report of the fit here ('' to skip it).")
 @click.option("--path", "show_path", is_flag=True, help="Only print the example's folder.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
-def demo_cmd(bootstrap, seed, at, output, force, show_path, quiet):
+def demo_cmd(bootstrap, seed, at, output, force, report_path, show_path, quiet):
     """Fit the built-in example (simulated Chinchilla runs) and predict at a larger scale."""
     from ..data import load_dataset
     from ..fit import Fitter
@@ -486,8 +488,9 @@ def demo_cmd(bootstrap, seed, at, output, force, show_path, quiet):
     if show_path:
         click.echo(path)
         return
-    if output and os.path.exists(output) and not force:
-        raise InputError(f"{output} exists; pass --force to overwrite it")
+    for out in (output, report_path):
+        if out and os.path.exists(out) and not force:
+            raise InputError(f"{out} exists; pass --force to overwrite it (or --report OTHER.html)")
     law = get_law("chinchilla")
     data = load_dataset(path, law_inputs=law.inputs, positive=[*law.inputs, "y"],
                         law_name=law.name)
@@ -513,3 +516,11 @@ def demo_cmd(bootstrap, seed, at, output, force, show_path, quiet):
     if output:
         write_atomic(output, dumps(res.to_dict()), force=force)
         click.echo(f"\nsaved the fit to {output}; try: scalinglaws predict {output} --at {at}")
+    if report_path:
+        from ..report import build_report
+
+        page = build_report(res, at=point, title="scalinglaws demo: the built-in example",
+                            progress=Progress("report", quiet=quiet))
+        write_atomic(report_path, page, force=force)
+        click.echo(f"\nreport: {os.path.abspath(report_path)} (one self-contained HTML file; "
+                   "open it in a browser, no network needed)")

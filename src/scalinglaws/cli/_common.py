@@ -102,6 +102,9 @@ def write_atomic(path: str | os.PathLike, text: str, *, force: bool) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, p)
     except BaseException:
         try:

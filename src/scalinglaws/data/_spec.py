@@ -13,6 +13,7 @@ from .._errors import DataError
 SPEC_FILE = "dataset.toml"
 _REQUIRED = ("name", "description", "inputs", "target")
 _OPTIONAL = ("group", "split", "drop_where_true", "order_by")
+_NOT_COLUMNS = ("reference_law",)  # optional keys whose values are not column names
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class TaskSpec:
         Column ordering the rows of a group (a step or token count).
     path : str or None
         The folder the spec was read from.
+    reference_law : str or None
+        The law the dataset's authors used (a catalogue name or a formula), which ``bench``
+        reports beside the winner.
     """
 
     name: str
@@ -50,6 +54,7 @@ class TaskSpec:
     drop_where_true: str | None = None
     order_by: str | None = None
     path: str | None = None
+    reference_law: str | None = None
 
 
 def spec_columns(spec: TaskSpec) -> list[tuple[str, str]]:
@@ -99,9 +104,10 @@ def read_task_spec(folder: str | os.PathLike[str]) -> TaskSpec:
         raise DataError(f"{file}: malformed TOML ({err}); fix the syntax") from None
 
     for key in raw:
-        if key not in _REQUIRED + _OPTIONAL:
+        known = _REQUIRED + _OPTIONAL + _NOT_COLUMNS
+        if key not in known:
             raise DataError(
-                f"{file}: unknown key '{key}' (known keys: {', '.join(_REQUIRED + _OPTIONAL)}); "
+                f"{file}: unknown key '{key}' (known keys: {', '.join(known)}); "
                 "remove it or fix its spelling"
             )
     for key in _REQUIRED:
@@ -121,7 +127,7 @@ def read_task_spec(folder: str | os.PathLike[str]) -> TaskSpec:
             else _string_list(file, "target", target, what="a column name or a list of them")
         ),
         path=str(folder),
-        **{key: _string(file, key, raw[key]) for key in _OPTIONAL if key in raw},
+        **{key: _string(file, key, raw[key]) for key in _OPTIONAL + _NOT_COLUMNS if key in raw},
     )
 
 

@@ -279,7 +279,8 @@ class FitResult:
             pool = own if len(own) >= 5 else self.residuals
             pool = pool[np.isfinite(pool)]
             m = codes == c
-            noise[:, m] = rng.choice(pool, size=(len(sims), int(m.sum())))
+            # one residual per draw, shared by the points of a call: bands stay smooth in x
+            noise[:, m] = pool[rng.integers(0, len(pool), size=len(sims))][:, None]
         noisy = sims * np.exp(noise) if self.space == "log" else sims + noise
         out["pi_low"], out["pi_high"] = np.nanpercentile(noisy, q, axis=0)
         return out

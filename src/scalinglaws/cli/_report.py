@@ -1,0 +1,151 @@
+"""The ``plot`` and ``report`` verbs: static figures and the self-contained HTML report."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from .._errors import InputError
+from . import CONTEXT, _read_fit, cli
+from ._common import Progress, parse_float, parse_pairs, write_atomic
+
+_EXTENSIONS = ("png", "svg", "pdf")
+_KINDS = ("fit", "extrapolation", "residuals", "isoflop", "frontier", "bench")
+
+
+def _read_json(path: str, what: str, producer: str) -> dict:
+    """A JSON object from ``path``, with one-line errors."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except FileNotFoundError:
+        raise InputError(f"{what} file {path} not found; create it with '{producer}'") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {what} file {path}: {exc}") from None
+    if not isinstance(d, dict):
+        raise InputError(f"{path} is not a {what} record (expected a JSON object)")
+    return d
+
+
+def _parse_at(at: str | None) -> dict[str, float] | None:
+    if not at:
+        return None
+    return {k: parse_float(v, "--at", k) for k, v in parse_pairs([at], "--at").items()}
+
+
+def _check_output(output: str | None, force: bool, option: str = "-o") -> Path:
+    if not output:
+        raise InputError(f"give the output file with {option} FILE")
+    p = Path(output)
+    if p.exists() and not force:
+        raise InputError(f"{p} exists; pass --force to overwrite it")
+    if p.parent and not p.parent.exists():
+        raise InputError(f"folder {p.parent} does not exist")
+    return p
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write a binary file atomically, with the permissions a plain ``open`` would give."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent or "."))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+@cli.command("plot", context_settings=CONTEXT)
+@click.argument("fit_file", metavar="FIT.json")
+@click.option("--kind", "kind", default=None, metavar="KIND",
+              help=f"What to draw: {', '.join(_KINDS)} (bench reads a BENCH.json instead of a "
+                   "fit).")
+@click.option("-o", "--output", default=None, metavar="FIG.png|svg|pdf",
+              help="Figure file; the format follows the extension.")
+@click.option("--at", "at", default=None, metavar="N=7e10,D=1.4e12",
+              help="Extrapolation target (default: ten times the largest run).")
+@click.option("--input", "x", default=None, metavar="NAME",
+              help="Law input on the horizontal axis (fit, extrapolation).")
+@click.option("--group", default=None, help="Group whose parameters to use (grouped fits).")
+@click.option("--plan", "plan_file", default=None, metavar="PLAN.json",
+              help="A plan to mark on the frontier.")
+@click.option("--dataset", default=None,
+              help="With --kind bench: the dataset whose test predictions to plot.")
+@click.option("--dpi", type=click.IntRange(30, 1200), default=150, show_default=True,
+              help="Resolution of PNG figures.")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+def plot_cmd(fit_file, kind, output, at, x, group, plan_file, dataset, dpi, force):
+    """Draw a static figure of a saved fit (or of a bench record with --kind bench)."""
+    if kind is None:
+        raise InputError(f"give the figure with --kind ({', '.join(_KINDS)})")
+    if kind not in _KINDS:
+        raise InputError(f"--kind {kind!r}: choose one of {', '.join(_KINDS)}")
+    ext = Path(output).suffix.lower().lstrip(".") if output else ""
+    if output and ext not in _EXTENSIONS:
+        raise InputError(f"-o {output}: the extension must be one of "
+                         f"{', '.join('.' + e for e in _EXTENSIONS)}")
+    path = _check_output(output, force)
+    if kind == "bench":
+        obj = _read_json(fit_file, "bench", "scalinglaws bench ... -o BENCH.json")
+    else:
+        obj = _read_fit(fit_file)
+    plan = _read_json(plan_file, "plan", "scalinglaws plan ... -o PLAN.json") if plan_file else None
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from ..report.plots import make_figure, save_figure
+
+    fig = make_figure(obj, kind, at=_parse_at(at), x=x, group=group, plan=plan, dataset=dataset)
+    buf = io.BytesIO()
+    save_figure(fig, buf, fmt=ext, dpi=dpi)
+    _write_bytes_atomic(path, buf.getvalue())
+    click.echo(f"wrote {path}", err=True)
+
+
+@cli.command("report", context_settings=CONTEXT)
+@click.argument("fit_file", metavar="FIT.json")
+@click.option("--bench", "bench_file", default=None, metavar="BENCH.json",
+              help="Add a bench comparison (from 'scalinglaws bench ... -o BENCH.json').")
+@click.option("--plan", "plan_file", default=None, metavar="PLAN.json",
+              help="Add a plan (from 'scalinglaws plan ... -o PLAN.json').")
+@click.option("--at", "at", default=None, metavar="N=7e10,D=1.4e12",
+              help="Extrapolation target (default: the plan's allocation, else ten times the "
+                   "largest run).")
+@click.option("--title", default=None, help="Page title.")
+@click.option("-o", "--output", default=None, metavar="report.html",
+              help="The HTML file (default: stdout).")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+def report_cmd(fit_file, bench_file, plan_file, at, title, output, force, quiet):
+    """Write one self-contained HTML page for a saved fit: interactive charts (no network
+    needed), parameters, diagnostics, provenance, and a plan and a bench when given."""
+    if output and output != "-":
+        _check_output(output, force)
+    res = _read_fit(fit_file)
+    bench = (_read_json(bench_file, "bench", "scalinglaws bench ... -o BENCH.json")
+             if bench_file else None)
+    plan = _read_json(plan_file, "plan", "scalinglaws plan ... -o PLAN.json") if plan_file else None
+    from ..report.html import build_report
+
+    page = build_report(res, bench=bench, plan=plan, at=_parse_at(at), title=title,
+                        progress=Progress("report", quiet=quiet))
+    if output and output != "-":
+        write_atomic(output, page, force=force)
+        size = len(page.encode("utf-8"))
+        click.echo(f"wrote {output} ({size / 1e6:.2f} MB); open it in a browser (no network "
+                   "needed)", err=True)
+    else:
+        click.echo(page, nl=False)
