@@ -8,7 +8,7 @@ grid (published or representative values) used by ``simulate`` and the contract 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 import numpy as np
@@ -30,13 +30,19 @@ class Example:
 
 @dataclass(frozen=True)
 class Entry:
-    """A catalogue entry: a law factory (for laws with a variable number of inputs) and examples."""
+    """A catalogue entry: a law factory (for laws with a variable number of inputs) and examples.
+
+    ``applies``, when given, takes the law's inputs (name -> values) and returns None when the
+    law can describe such data, or one line saying why not (e.g. mixture proportions must lie
+    in [0, 1]). Tools that pick laws for a dataset by themselves (``bench``) consult it.
+    """
 
     name: str
     make: Callable[..., Law]
     example: Example | None = None
     variadic: bool = False
     summary: str = ""
+    applies: Callable[[Mapping[str, np.ndarray]], str | None] | None = None
 
 
 def _amp(name: str, desc: str = "amplitude", typical=(1e-2, 1e4)) -> Param:
@@ -310,6 +316,68 @@ def _lr_bsz() -> Law:
     )
 
 
+def _lr_bsz_asym() -> Law:
+    return FormulaLaw(
+        name="lr_bsz_asym",
+        formula=("E + ((A/N**alpha)**(1/q) + (B/D**beta)**(1/q))**q"
+                 " + C_lr*(exp(a*u) - 1 - a*u)/a**2 + C_bs*v**2"),
+        inputs=("lr", "bs", "D", "N"),
+        definitions=(
+            ("u", "log(lr) - l0 - l_N*log(N/1e9) - l_D*log(D/1e11) - l_B*log(bs/256)"),
+            ("v", "log(bs) - b0 - b_D*log(D/1e11)"),
+        ),
+        params=(
+            _offset("E"),
+            _amp("A", "parameter-term amplitude", (1e0, 1e4)),
+            _exp("alpha", "parameter exponent", (0.05, 1.0), 2.0),
+            _amp("B", "data-term amplitude", (1e0, 1e5)),
+            _exp("beta", "data exponent", (0.05, 1.0), 2.0),
+            Param("q", 0.05, 2.0, (0.2, 1.0),
+                  description="power-mean exponent joining the N and D terms (1: Chinchilla's "
+                              "sum; beta: Kaplan's form)"),
+            Param("C_lr", 0.0, inf, (1e-3, 1.0), "log",
+                  description="curvature of the loss in log learning rate at the optimum"),
+            Param("a", 0.01, 5.0, (0.05, 2.0),
+                  description="asymmetry: how much faster the loss rises above the optimal "
+                              "learning rate than below it"),
+            Param("l0", -15.0, 5.0, (-9.0, -4.0),
+                  description="log optimal learning rate at N=1e9, D=1e11, batch 256"),
+            Param("l_N", -3.0, 3.0, (-1.0, 0.2), description="exponent of N in the optimal LR"),
+            Param("l_D", -3.0, 3.0, (-0.2, 0.6), description="exponent of D in the optimal LR"),
+            Param("l_B", -3.0, 3.0, (0.0, 1.0),
+                  description="exponent of the batch size in the optimal LR"),
+            Param("C_bs", 0.0, inf, (1e-3, 1.0), "log",
+                  description="curvature of the loss in log batch size"),
+            Param("b0", -5.0, 20.0, (4.0, 9.0),
+                  description="log optimal batch size (sequences) at D=1e11"),
+            Param("b_D", -3.0, 3.0, (0.0, 1.0), description="exponent of D in the optimal batch"),
+        ),
+        latex=r"L = E + \left[\left(\tfrac{A}{N^{\alpha}}\right)^{1/q} + "
+              r"\left(\tfrac{B}{D^{\beta}}\right)^{1/q}\right]^{q} + "
+              r"C_{lr}\frac{e^{a u} - 1 - a u}{a^2} + C_{bs} v^2,\ "
+              r"u = \log\eta - \log\eta^*(N, D, B),\ v = \log B - \log B^*(D)",
+        reference="this package's law for learning-rate x batch-size sweeps: the Step Law "
+                  "optima of Li et al. 2025 (arXiv:2503.04715) with the optimal learning rate "
+                  "also scaling with batch size, an asymmetric (linex) penalty in log learning "
+                  "rate, and the N and D terms joined by a power mean that contains Hoffmann "
+                  "et al. 2022 (arXiv:2203.15556, q = 1) and Kaplan et al. 2020 "
+                  "(arXiv:2001.08361, q = beta)",
+        description="loss vs learning rate, batch size, tokens D and non-embedding parameters N, "
+                    "with a learning-rate optimum that moves with batch size and a steeper rise "
+                    "above it than below",
+    )
+
+
+def _proportions(X: Mapping[str, np.ndarray]) -> str | None:
+    """None when every input lies in [0, 1] (mixture proportions); else why not."""
+    for name, values in X.items():
+        v = np.asarray(values, dtype=float)
+        if v.size and not (np.all(v >= 0.0) and np.all(v <= 1.0)):
+            return (f"input {name} takes values outside [0, 1] (from {np.min(v):.4g} to "
+                    f"{np.max(v):.4g}); the law's inputs are mixture proportions")
+    return None
+
+
 class M4Law(Law):
     """The M4 learning-curve law, defined implicitly and solved numerically.
 
@@ -344,21 +412,18 @@ class M4Law(Law):
         ei, e0, al, be, c = (param_column(theta, j) for j in range(5))
         with np.errstate(all="ignore"):
             rhs = np.log(be) - c * np.log(x)  # log(beta x^-c), shape (S, n)
-            lo = np.broadcast_to(ei, rhs.shape).copy()
-            hi = np.broadcast_to(e0, rhs.shape).copy()
-            for _ in range(60):  # width shrinks by 2**-60: machine precision
-                mid = 0.5 * (lo + hi)
-                h = np.log(mid - ei) - al * np.log(e0 - mid) - rhs
-                up = h > 0
-                hi = np.where(up, mid, hi)
-                lo = np.where(up, lo, mid)
-            y = 0.5 * (lo + hi)
+            width = e0 - ei
+            # with z = (y - e_inf)/(e_0 - e_inf) = sigmoid(t) the equation becomes
+            # t + (alpha - 1) softplus(t) = k, monotone in t with slope between 1 and alpha
+            k = rhs - (1.0 - al) * np.log(width)
+            t = _m4_logit(k, np.broadcast_to(al, k.shape))
+            a = width * _sigmoid(t)    # y - e_inf, without cancellation
+            b = width * _sigmoid(-t)   # e_0 - y
+            y = ei + a
             bad = ~(e0 > ei)
             y = np.where(bad, np.nan, y)
             if not jac:
                 return y, None
-            a = y - ei
-            b = e0 - y
             dh_dy = 1.0 / a + al / b
             dh = np.stack([
                 -1.0 / a + 0 * y,
@@ -369,6 +434,46 @@ class M4Law(Law):
             ], axis=-1)
             J = -dh / dh_dy[..., None]
         return y, J
+
+
+_T_MAX = 500.0  # |t| beyond this changes y by less than a rounding error
+
+
+def _sigmoid(t: np.ndarray) -> np.ndarray:
+    """The logistic function, accurate in both tails (``sigmoid(-500)`` is not 0)."""
+    e = np.exp(-np.abs(t))
+    return np.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _m4_logit(k: np.ndarray, al: np.ndarray) -> np.ndarray:
+    """Solve ``t + (al - 1) * softplus(t) = k`` for ``t`` (elementwise) by Newton's method.
+
+    The left side is increasing, concave for ``al < 1`` and convex for ``al > 1``. The start,
+    the root of the asymptote (``t = k`` for ``k <= 0``, ``al t = k`` above), lies on the side
+    of the root from which Newton's iterates approach it monotonically, so no step overshoots.
+    For ``t > 0`` the left side is evaluated as ``al t + (al - 1) softplus(-t)``, which avoids
+    cancelling two large terms. Iteration stops, element by element, once a step is below a
+    rounding error (quadratic convergence: a few steps).
+    """
+    shape = np.broadcast_shapes(k.shape, al.shape)
+    k = np.broadcast_to(k, shape).ravel()
+    al = np.broadcast_to(al, shape).ravel()
+    t = np.where(k <= 0, k, k / np.maximum(al, 1e-300))
+    t = np.clip(np.nan_to_num(t, nan=0.0), -_T_MAX, _T_MAX)
+    active = np.flatnonzero(np.isfinite(k) & np.isfinite(al))
+    for _ in range(60):
+        if active.size == 0:
+            break
+        ta, ka, aa = t[active], k[active], al[active]
+        pos = ta > 0
+        g = np.where(pos, aa * ta + (aa - 1.0) * np.logaddexp(0.0, -ta),
+                     ta + (aa - 1.0) * np.logaddexp(0.0, ta)) - ka
+        slope = 1.0 + (aa - 1.0) * _sigmoid(ta)
+        step = g / slope
+        t_new = np.clip(ta - np.where(np.isfinite(step), step, 0.0), -_T_MAX, _T_MAX)
+        t[active] = t_new
+        active = active[np.abs(t_new - ta) > 1e-13 * (1.0 + np.abs(t_new))]
+    return t.reshape(shape)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,13 +527,19 @@ for _e in (
           Example({"c": 1.5, "k": 1.2, "t1": -1.0, "t2": 0.5, "t3": -0.3},
                   {"r1": (0.05, 0.9, 4), "r2": (0.05, 0.9, 4), "r3": (0.05, 0.9, 4)},
                   noise=0.002),
-          variadic=True),
+          variadic=True, applies=_proportions),
     Entry("lr_bsz", _lr_bsz,
           Example({"E": 1.6, "A": 400.0, "B": 2000.0, "alpha": 0.33, "beta": 0.33,
                    "C_lr": 0.03, "l0": -6.5, "l_N": -0.7, "l_D": 0.3, "C_bs": 0.02,
                    "b0": 6.5, "b_D": 0.57},
                   {"lr": (2e-4, 2e-2, 5), "bs": (64.0, 4096.0, 4), "D": (2e9, 1e11, 3),
                    "N": (6e7, 1e9, 3)}, noise=0.002)),
+    Entry("lr_bsz_asym", _lr_bsz_asym,
+          Example({"E": 1.2, "A": 60.0, "alpha": 0.2, "B": 40.0, "beta": 0.15, "q": 0.4,
+                   "C_lr": 0.05, "a": 0.8, "l0": -6.6, "l_N": -0.5, "l_D": 0.1, "l_B": 0.35,
+                   "C_bs": 0.016, "b0": 6.2, "b_D": 0.64},
+                  {"lr": (1e-4, 1e-2, 6), "bs": (64.0, 4096.0, 4), "D": (2e9, 1e11, 4),
+                   "N": (6e7, 1e9, 4)}, noise=0.002)),
 ):
     _register(_e)
 
