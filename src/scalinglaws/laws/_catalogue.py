@@ -355,7 +355,8 @@ def _lr_bsz_asym() -> Law:
         latex=r"L = E + \left[\left(\tfrac{A}{N^{\alpha}}\right)^{1/q} + "
               r"\left(\tfrac{B}{D^{\beta}}\right)^{1/q}\right]^{q} + "
               r"C_{lr}\frac{e^{a u} - 1 - a u}{a^2} + C_{bs} v^2,\ "
-              r"u = \log\eta - \log\eta^*(N, D, B),\ v = \log B - \log B^*(D)",
+              r"u = \log\eta - \log\eta^*(N, D, b),\ v = \log b - \log b^*(D)"
+              r"\ (\eta\text{: learning rate, } b\text{: batch size})",
         reference="this package's law for learning-rate x batch-size sweeps: the Step Law "
                   "optima of Li et al. 2025 (arXiv:2503.04715) with the optimal learning rate "
                   "also scaling with batch size, an asymmetric (linex) penalty in log learning "

@@ -1,0 +1,196 @@
+"""Split rules for data without a published train/test split, declared by value.
+
+``"COLUMN>=VALUE"`` (:class:`Threshold`) holds out the rows whose value passes a comparison;
+``COLUMN[:K]`` with :class:`Largest` holds out the rows at the ``K`` largest distinct values of
+a column, within each group when the data has groups (each group is fitted on its own, so each
+needs its own extrapolation target).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._errors import DataError, InputError
+
+SPLIT_COLUMN = "__bench_split__"
+"""Column that :func:`apply_split` adds to a table: ``train`` / ``test`` / ``excluded``."""
+
+_OPERATORS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+_RULE = re.compile(r"^\s*([^<>=!\s][^<>=!]*?)\s*(>=|<=|==|>|<)\s*(\S.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Hold out the rows where ``column OP value`` (e.g. ``params >= 1e10``).
+
+    Parameters
+    ----------
+    column : str
+        A numeric column of the table (any column, not only a law input).
+    op : {">=", ">", "<=", "<", "=="}
+        The comparison.
+    value : float
+        The threshold.
+    """
+
+    column: str
+    op: str
+    value: float
+
+    def __str__(self) -> str:
+        return f"--holdout '{self.column}{self.op}{self.value:g}'"
+
+    def test_mask(self, values: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        """Rows held out, for the column's values (``groups`` is not used)."""
+        return _OPERATORS[self.op](values, self.value)
+
+
+@dataclass(frozen=True)
+class Largest:
+    """Hold out the rows at the ``count`` largest distinct values of ``column``, per group.
+
+    Parameters
+    ----------
+    column : str
+        A numeric column of the table.
+    count : int
+        How many of the largest distinct values to hold out (default 1).
+    """
+
+    column: str
+    count: int = 1
+
+    def __str__(self) -> str:
+        suffix = "" if self.count == 1 else f":{self.count}"
+        return f"--holdout-largest {self.column}{suffix}"
+
+    def test_mask(self, values: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        """Rows held out: within each group, those at its ``count`` largest distinct values."""
+        mask = np.zeros(values.shape, bool)
+        labels = np.zeros(values.shape, int) if groups is None else groups
+        for label in pd.unique(labels):
+            rows = labels == label
+            distinct = np.unique(values[rows])
+            cut = distinct[-self.count] if len(distinct) >= self.count else distinct[0]
+            mask |= rows & (values >= cut)
+        return mask
+
+
+SplitRule = Threshold | Largest
+
+
+def parse_threshold(text: str) -> Threshold:
+    """Parse ``"COLUMN>=VALUE"`` (also ``>``, ``<=``, ``<``, ``==``).
+
+    Raises
+    ------
+    InputError
+        If the text is not of that form or VALUE is not a finite number.
+    """
+    match = _RULE.match(text or "")
+    if not match:
+        raise InputError(f"--holdout {text!r}: expected COLUMN>=VALUE (or >, <=, <, ==), e.g. "
+                         "--holdout 'params>=1e10'")
+    column, op, raw = match.groups()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"--holdout {text!r}: {raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"--holdout {text!r}: the threshold must be a finite number")
+    return Threshold(column, op, value)
+
+
+def parse_largest(text: str) -> Largest:
+    """Parse ``"COLUMN"`` or ``"COLUMN:K"`` (hold out the K largest distinct values).
+
+    Raises
+    ------
+    InputError
+        If the column is empty or K is not a positive integer.
+    """
+    column, sep, raw = (text or "").rpartition(":")
+    if not sep:
+        column, raw = text, "1"
+    column = column.strip()
+    try:
+        count = int(raw)
+    except ValueError:
+        count = 0
+    if not column or count < 1:
+        raise InputError(f"--holdout-largest {text!r}: expected COLUMN or COLUMN:K with K a "
+                         "positive integer, e.g. --holdout-largest params")
+    return Largest(column, count)
+
+
+def apply_split(frame: pd.DataFrame, rule: SplitRule, *, published: str | None,
+                group: str | None, source: str) -> pd.DataFrame:
+    """A copy of ``frame`` with a :data:`SPLIT_COLUMN` column set by ``rule``.
+
+    Rows that the published split column (if any) labels ``excluded`` stay excluded; every
+    other row is ``test`` when the rule holds it out and ``train`` otherwise.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table (as read by :func:`scalinglaws.data.read_table`).
+    rule : Threshold or Largest
+        The split rule.
+    published : str or None
+        The dataset's own split column.
+    group : str or None
+        The group column (for :class:`Largest`).
+    source : str
+        The dataset, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    DataError
+        If the rule's column is missing or not numeric, or the rule leaves no train or no test
+        rows.
+    """
+    from ..data import ROW_COLUMN
+
+    columns = [str(c) for c in frame.columns if c != ROW_COLUMN and c != SPLIT_COLUMN]
+    if rule.column not in columns:
+        raise DataError(f"{source}: {rule}: no column '{rule.column}' (columns: "
+                        f"{', '.join(columns)})")
+    values = pd.to_numeric(frame[rule.column], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.argmax(bad))
+        row = frame[ROW_COLUMN].iloc[i] if ROW_COLUMN in frame.columns else i + 1
+        raise DataError(f"{source}: {rule}: column '{rule.column}' row {row}: "
+                        f"{frame[rule.column].iloc[i]!r} is not a finite number")
+    excluded = np.zeros(len(frame), bool)
+    if published is not None:
+        excluded = (frame[published].astype(str).str.strip().str.lower() == "excluded").to_numpy()
+    groups = None if group is None else frame[group].astype(str).to_numpy(dtype=object)
+    test = rule.test_mask(values, groups)
+    labels = np.where(excluded, "excluded", np.where(test, "test", "train"))
+    kept = values[~excluded]
+    for label in ("train", "test"):
+        if kept.size and not np.any(labels == label):
+            raise DataError(f"{source}: {rule} leaves no {label} rows (column '{rule.column}' "
+                            f"ranges from {kept.min():.6g} to {kept.max():.6g}); choose another "
+                            "threshold")
+    out = frame.copy()
+    out[SPLIT_COLUMN] = labels
+    return out
