@@ -139,7 +139,8 @@ def _data_constrained() -> Law:
         name="data_constrained", formula="E + A/Np**alpha + B/Dp**beta", inputs=("N", "D", "U"),
         definitions=(
             ("UN", "min(N, U/20)"),
-            ("Dp", "U + U*R_D*(1 - exp(-(D/U - 1)/R_D))"),
+            ("UD", "min(D, U)"),
+            ("Dp", "UD + UD*R_D*(1 - exp(-(D/UD - 1)/R_D))"),
             ("Np", "UN + UN*R_N*(1 - exp(-(N/UN - 1)/R_N))"),
         ),
         params=(
@@ -154,7 +155,7 @@ def _data_constrained() -> Law:
                   description="decay constant of the value of excess parameters"),
         ),
         latex=r"L = E + \frac{A}{N'^{\alpha}} + \frac{B}{D'^{\beta}},\ "
-              r"D' = U + U R_D^*\left(1-e^{-(D/U-1)/R_D^*}\right),\ "
+              r"D' = U_D + U_D R_D^*\left(1-e^{-(D/U_D-1)/R_D^*}\right),\ U_D=\min(D, U),\ "
               r"N' = U_N + U_N R_N^*\left(1-e^{-(N/U_N-1)/R_N^*}\right),\ U_N=\min(N, U/20)",
         reference="Muennighoff et al. 2023, Scaling Data-Constrained Language Models "
                   "(NeurIPS, arXiv:2305.16264), Eq. 5 (U_N from the 20 tokens/parameter rule)",
