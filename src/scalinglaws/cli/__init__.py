@@ -17,6 +17,8 @@ from .. import __version__
 from .._errors import DataWarning, FitError, InputError, ScalingLawsError, ScalingLawsWarning
 from ._common import (
     Progress,
+    emit as _emit,
+    read_fit as _read_fit,
     dumps,
     parse_bounds,
     parse_float,
@@ -92,14 +94,6 @@ def main(argv: list[str] | None = None) -> None:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     click.echo(f"warning: {message}", err=True)
-
-
-def _emit(text: str, output: str | None, force: bool) -> None:
-    if output and output != "-":
-        write_atomic(output, text, force=force)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=not text.endswith("\n"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,24 +263,6 @@ def fit_cmd(data, law_text, inputs, target, group, share, rows, bounds, loss, de
 
 # ---------------------------------------------------------------------------------------------
 # predict
-
-
-def _read_fit(path: str):
-    import json
-
-    from ..fit import FitResult
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-    except FileNotFoundError:
-        raise InputError(f"fit file {path} not found; create it with 'scalinglaws fit ... -o "
-                         f"{path}'") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read fit file {path}: {exc}") from None
-    if not isinstance(d, dict):
-        raise InputError(f"{path} is not a saved fit")
-    return FitResult.from_dict(d)
 
 
 @cli.command("predict", context_settings=CONTEXT)

@@ -166,5 +166,36 @@ def known_law_names() -> str:
     return ", ".join(catalogue_names())
 
 
-__all__ = ["LawError", "Progress", "dumps", "known_law_names", "parse_bounds", "parse_float",
+def emit(text: str, output: str | None, force: bool) -> None:
+    """Write ``text`` to ``output`` (atomically, honouring ``force``) or to stdout."""
+    import click
+
+    if output and output != "-":
+        write_atomic(output, text, force=force)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+def read_fit(path: str):
+    """Load a fit saved by ``scalinglaws fit ... -o FIT.json``; one-line errors for bad files."""
+    import json
+
+    from ..fit import FitResult
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except FileNotFoundError:
+        raise InputError(f"fit file {path} not found; create it with 'scalinglaws fit ... -o "
+                         f"{path}'") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read fit file {path}: {exc}") from None
+    if not isinstance(d, dict):
+        raise InputError(f"{path} is not a saved fit")
+    return FitResult.from_dict(d)
+
+
+__all__ = ["LawError", "Progress", "dumps", "emit", "known_law_names", "parse_bounds", "parse_float",
+           "read_fit",
            "parse_pairs", "resolve_law", "write_atomic"]

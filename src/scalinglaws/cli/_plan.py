@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import __version__
 from .._errors import InputError
-from . import CONTEXT, _emit, _read_fit, cli
+from . import CONTEXT, cli
+from ._common import emit as _emit, read_fit as _read_fit
 from ._common import dumps, parse_float, parse_pairs
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",

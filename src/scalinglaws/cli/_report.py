@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from .._errors import InputError
-from . import CONTEXT, _read_fit, cli
+from . import CONTEXT, cli
+from ._common import read_fit as _read_fit
 from ._common import Progress, parse_float, parse_pairs, write_atomic
 
 _EXTENSIONS = ("png", "svg", "pdf")
