@@ -150,7 +150,7 @@ class Fitter:
         if self.shared and G > 1:
             joint = _solver.make_problem(law, X, y, groups=codes, shared=self.shared,
                                          loss=self.loss, delta=self.delta, space=self.space)
-            U0 = _joint_starts(joint, theta, law, self.shared)
+            U0 = _joint_starts(joint, theta, law, self.shared, X, y, codes, self.space)
             res = _solver.levenberg_marquardt(joint, U0, np.ones(len(y)), max_iter=self.max_iter * 2)
             b = int(np.argmin(res.f))
             if not np.isfinite(res.f[b]):
@@ -282,18 +282,32 @@ def _unpack(problem: _solver.Problem, U: np.ndarray, G: int, P: int) -> np.ndarr
 
 
 def _joint_starts(problem: _solver.Problem, theta: np.ndarray, law: Law,
-                  shared: Sequence[str]) -> np.ndarray:
+                  shared: Sequence[str], X=None, y=None, codes=None,
+                  space: str = "log") -> np.ndarray:
     """Starts for a joint fit: shared parameters at the median of the per-group fits, and at
-    each quartile, per-group parameters at their own fits."""
-    base = _pack(problem, theta)
-    starts = [base]
+    each quartile, per-group parameters at their own fits.
+
+    When no linear parameter is shared and the data is given, each start also carries a copy
+    whose per-group linear parameters are re-solved exactly for the shared values (the groups'
+    own amplitudes may not suit a shared exponent, and can even make predictions negative).
+    """
     sj = [law.param_names.index(s) for s in shared]
-    for q in (25, 75):
-        alt = base.copy()
-        for k in range(problem.K):
-            if problem.slot_param[k] in sj:
-                alt[k] = np.percentile(theta[:, problem.slot_param[k]], q)
-        starts.append(alt)
+    lin = [law.param_names.index(n) for n in law.linear_params]
+    resolve = X is not None and lin and not (set(sj) & set(lin))
+    starts = []
+    for q in (50, 25, 75):
+        th = theta.copy()
+        for j in sj:
+            th[:, j] = np.percentile(theta[:, j], q)
+        starts.append(_pack(problem, th))
+        if resolve:
+            th = th.copy()
+            for g in range(th.shape[0]):
+                m = codes == g
+                Xg = {k: v[m] for k, v in X.items()}
+                th[g, lin] = _solver._solve_linear(law, Xg, y[m], np.ones(int(m.sum())),
+                                                   th[g][None, :], lin, space)[0]
+            starts.append(_pack(problem, th))
     return problem.internal(np.array(starts))
 
 
