@@ -166,8 +166,10 @@ def test_run_tasks_in_processes_times_out_one_task_and_goes_on():
 
 
 def test_run_tasks_refuses_bad_settings():
-    with pytest.raises(InputError, match="unknown backend 'ray'.*local"):
-        run_tasks(_square_or_fail, [1], backend="ray")
+    with pytest.raises(InputError, match="unknown backend 'dask'.*local.*ray"):
+        run_tasks(_square_or_fail, [1], backend="dask")
+    with pytest.raises(InputError, match="takes no address"):
+        run_tasks(_square_or_fail, [1], backend="local:host:1")
     with pytest.raises(InputError, match="at least 1"):
         run_tasks(_square_or_fail, [1], jobs=0)
     with pytest.raises(InputError, match="positive number of seconds"):

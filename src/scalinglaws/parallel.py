@@ -78,7 +78,10 @@ def run_tasks(
         Number of worker processes. With ``jobs=1`` and no ``timeout`` the tasks run one after
         another in this process (no start-up cost); otherwise in ``jobs`` local processes.
     backend : str
-        ``"local"`` (processes on this machine). Other backends plug in here by name.
+        ``"local"`` (processes on this machine), or ``"ray"`` (Ray tasks of one CPU each, at
+        most ``jobs`` in flight, on the cluster named by ``RAY_ADDRESS`` or else a local Ray
+        instance), or ``"ray:ADDRESS"`` for a given cluster (``ray:auto``,
+        ``ray:ray://HOST:10001``). Ray is an optional extra (``pip install "scalinglaws[ray]"``).
     timeout : float, optional
         Time limit per task, in seconds. A task over its limit has its worker process killed
         (and replaced) and is reported as failed, ``"timed out after ... s"``.
@@ -101,9 +104,15 @@ def run_tasks(
     if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
         raise InputError(f"the time limit per task must be a positive number of seconds, got "
                          f"{timeout!r}")
-    runner = _BACKENDS.get(backend)
+    name, _, address = backend.partition(":")
+    runner = _BACKENDS.get(name)
     if runner is None:
         raise InputError(f"unknown backend {backend!r}; available: {', '.join(_BACKENDS)}")
+    if address:
+        if name != "ray":
+            raise InputError(f"backend {name!r} takes no address (got {backend!r})")
+        return _run_ray(fn, list(tasks), jobs=jobs, timeout=timeout, progress=progress,
+                        address=address)
     return runner(fn, list(tasks), jobs=jobs, timeout=timeout, progress=progress)
 
 
@@ -312,7 +321,81 @@ def _idle(dead: _Worker) -> _Worker:
     return _Worker(process=dead.process, conn=dead.conn, index=None)
 
 
-_BACKENDS: Mapping[str, Callable[..., list[TaskOutcome]]] = {"local": _run_local}
+# ---------------------------------------------------------------------------------------------
+# Ray backend (optional extra: pip install "scalinglaws[ray]")
+
+
+def _ray_call(fn: Callable[[Any], Any], task: Any) -> tuple[bool, Any, str | None, float]:
+    """Run one task inside a Ray worker; failures come back as values, like the local backend."""
+    start = time.perf_counter()
+    try:
+        return True, fn(task), None, time.perf_counter() - start
+    except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome
+        return False, None, failure_reason(exc), time.perf_counter() - start
+
+
+def _run_ray(fn, tasks, *, jobs, timeout, progress, address=None) -> list[TaskOutcome]:
+    """Run the tasks as Ray tasks (one CPU each), at most ``jobs`` in flight.
+
+    Connects to ``address`` (``"auto"``, ``"HOST:PORT"``, ``"ray://HOST:10001"``), else to the
+    cluster named by the ``RAY_ADDRESS`` environment variable, else starts a local Ray instance;
+    a connection made earlier in the process is reused. The workers must be able to import
+    ``scalinglaws`` (a local instance shares this environment).
+    """
+    if not tasks:
+        return []
+    try:
+        import ray
+    except ImportError:
+        raise InputError("the ray backend needs Ray: pip install 'scalinglaws[ray]' "
+                         "(ray>=2.9)") from None
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address or os.environ.get("RAY_ADDRESS") or None,
+                     include_dashboard=False, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise InputError(f"cannot start or reach Ray at {address or 'a local instance'}: "
+                             f"{failure_reason(exc)}") from None
+    remote = ray.remote(num_cpus=1, max_retries=0)(_ray_call)
+    fn_ref = ray.put(fn)
+    outcomes: dict[int, TaskOutcome] = {}
+    pending = deque(enumerate(tasks))
+    running: dict[Any, tuple[int, float]] = {}
+    total = len(tasks)
+    while len(outcomes) < total:
+        while pending and len(running) < jobs:
+            index, task = pending.popleft()
+            running[remote.remote(fn_ref, task)] = (index, time.perf_counter())
+        wait_for = None
+        if timeout is not None:
+            now = time.perf_counter()
+            wait_for = max(0.0, min(started + timeout - now for _, started in running.values()))
+        ready, _ = ray.wait(list(running), num_returns=1, timeout=wait_for)
+        for ref in ready:
+            index, started = running.pop(ref)
+            try:
+                ok, value, reason, elapsed = ray.get(ref)
+            except Exception as exc:  # noqa: BLE001 - a worker that died
+                ok, value, reason = False, None, f"the Ray task failed: {failure_reason(exc)}"
+                elapsed = time.perf_counter() - started
+            outcomes[index] = TaskOutcome(index, ok, value, reason, elapsed)
+            if progress:
+                progress(len(outcomes), total)
+        if timeout is not None:
+            now = time.perf_counter()
+            for ref, (index, started) in list(running.items()):
+                if now - started >= timeout:
+                    ray.cancel(ref, force=True)
+                    running.pop(ref)
+                    outcomes[index] = TaskOutcome(index, False, None, f"timed out after "
+                                                  f"{timeout:g} s (the time limit per task)",
+                                                  timeout)
+                    if progress:
+                        progress(len(outcomes), total)
+    return [outcomes[i] for i in range(total)]
+
+
+_BACKENDS: Mapping[str, Callable[..., list[TaskOutcome]]] = {"local": _run_local, "ray": _run_ray}
 
 
 __all__ = ["Progress", "TaskOutcome", "failure_reason", "run_tasks"]
