@@ -1,0 +1,158 @@
+"""The ``discover`` verb: search for the law form that extrapolates best."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from .._errors import InputError
+from . import CONTEXT, cli
+from ._common import dumps, write_atomic
+
+
+def _default_jobs(backend: str) -> int:
+    """Workers when --jobs is not given: the CPUs this process may use; with Ray, as many
+    tasks in flight as the cluster will schedule."""
+    if backend == "ray":
+        return 1024
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _split_list(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    return items or None
+
+
+@cli.command("discover", context_settings=CONTEXT)
+@click.argument("data", metavar="DATA")
+@click.option("--target", "targets", multiple=True, metavar="COLUMN",
+              help="Target to find a law for (repeatable; default: every dataset.toml target, "
+                   "one law each).")
+@click.option("--inputs", default=None, metavar="COL1,COL2",
+              help="Input columns (default: the dataset.toml inputs).")
+@click.option("--group", default=None, metavar="COLUMN",
+              help="Parameters per value of this column (default: the dataset.toml group).")
+@click.option("--split", default=None, metavar="COLUMN",
+              help="Column of train/test labels (default: the dataset.toml split). Only train "
+                   "rows are searched; test rows are scored at the end.")
+@click.option("--max-params", type=click.IntRange(1), default=16, show_default=True,
+              metavar="K", help="Largest number of parameters of a law.")
+@click.option("--budget-seconds", type=click.FloatRange(0, min_open=True), default=540.0,
+              show_default=True, metavar="S",
+              help="Time budget of the whole search (a safety net; a search it stops may "
+                   "depend on the machine's speed).")
+@click.option("--max-screened", type=click.IntRange(1), default=600, show_default=True,
+              metavar="N", help="Most forms screened: the deterministic limit on the work.")
+@click.option("--max-rounds", type=click.IntRange(0), default=8, show_default=True,
+              help="Most rounds of expansion.")
+@click.option("--beam", type=click.IntRange(1), default=4, show_default=True,
+              help="Forms expanded per round.")
+@click.option("--complexity", type=click.FloatRange(0, 1, max_open=True), default=0.02,
+              show_default=True,
+              help="Penalty per parameter: each must cut the validation error by this share.")
+@click.option("--metric", type=click.Choice(["r2", "nmse", "nmae", "are", "log_rmse"]),
+              default="r2", show_default=True, help="Validation metric.")
+@click.option("--max-error", type=click.FloatRange(0, min_open=True), default=None,
+              help="Validation error (1 - R² for r2) above which no law is said to extrapolate "
+                   "well (default: 0.2 for r2, 0.05 for log_rmse, ...).")
+@click.option("--max-spread", type=click.FloatRange(0, min_open=True), default=0.1,
+              show_default=True,
+              help="Largest disagreement of the 3 best laws at twice the largest scales for a "
+                   "verdict of 'found'.")
+@click.option("--folds", type=click.Choice(["largest", "series", "kfold"]), default="largest",
+              show_default=True, help="Validation folds inside the train split.")
+@click.option("--scale", "scales", default=None, metavar="COL1,COL2",
+              help="Inputs to extrapolate along in validation (default: detected).")
+@click.option("--no-catalogue", is_flag=True, help="Do not seed the search with catalogue laws.")
+@click.option("--starts", type=click.IntRange(1), default=1024, show_default=True,
+              help="Starts of every fit.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--jobs", type=click.IntRange(1), default=None,
+              help="Parallel workers (default: the CPUs available).")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="Where candidate fits run.")
+@click.option("--ray-address", default=None, metavar="ADDRESS",
+              help="Ray cluster to use with --backend ray (default: RAY_ADDRESS, else a local "
+                   "Ray instance).")
+@click.option("--top", type=click.IntRange(1), default=10, show_default=True,
+              help="Candidates listed (and scored on the test split).")
+@click.option("--nan-policy", type=click.Choice(["raise", "drop"]), default="raise",
+              show_default=True, help="What to do with missing or infinite values.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="What to print on stdout.")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write the output here instead of stdout.")
+@click.option("--save-law", default=None, metavar="LAW.json",
+              help="Save the selected law (formula, bounds, shared parameters).")
+@click.option("--save-fit", default=None, metavar="FIT.json",
+              help="Save the selected law fitted on the train rows, for predict, plan and "
+                   "report.")
+@click.option("--force", is_flag=True, help="Overwrite output files that exist.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds, max_screened,
+                 max_rounds,
+                 beam, complexity, metric, max_error, max_spread, folds, scales, no_catalogue,
+                 starts, seed, jobs,
+                 backend, ray_address, top, nan_policy, fmt, output, save_law, save_fit, force,
+                 quiet):
+    """Search law forms for the one that extrapolates best, validated inside the train split.
+
+    \b
+    The search never looks at the test split: candidates are scored by fitting on the train
+    rows without their largest scales and predicting those; the test rows are scored only at
+    the end, for the report. Examples:
+      scalinglaws discover ../shared/datasets/sldbench_sft_rectified
+      scalinglaws discover runs.csv --inputs params,tokens --target loss --save-fit fit.json
+    """
+    from ..discover import DiscoverSettings, discover_path
+
+    for path in (output, save_law, save_fit):
+        if path and path != "-" and os.path.exists(path) and not force:
+            raise InputError(f"{path} exists; pass --force to overwrite it")
+    if ray_address and backend != "ray":
+        raise InputError("--ray-address needs --backend ray")
+    backend_name = backend
+    if backend == "ray":
+        backend_name = f"ray:{ray_address}" if ray_address else "ray"
+    settings = DiscoverSettings(
+        max_params=max_params, budget_seconds=budget_seconds, max_screened=max_screened,
+        max_rounds=max_rounds, beam=beam,
+        complexity=complexity, metric=metric, max_error=max_error, max_spread=max_spread,
+        folds=folds,
+        scales=tuple(_split_list(scales)) if scales else None, catalogue=not no_catalogue,
+        n_starts=starts, seed=seed, jobs=jobs or _default_jobs(backend), backend=backend_name,
+        report=top)
+    log = None if quiet else (lambda msg: click.echo(msg, err=True))
+    report = discover_path(data, targets=list(targets) or None, inputs=_split_list(inputs),
+                           group=group, split=split, nan_policy=nan_policy, settings=settings,
+                           log=log)
+    if (save_law or save_fit) and len(report.results) > 1:
+        raise InputError(f"this dataset has {len(report.results)} targets: choose one with "
+                         "--target to save its law or fit")
+    result = report.results[0]
+    if save_law:
+        if result.selected is None:
+            raise InputError("no law was selected, nothing to save")
+        write_atomic(save_law, dumps(result.selected.law_record()), force=force)
+        click.echo(f"saved the law to {save_law}", err=True)
+    if save_fit:
+        if result.fit is None:
+            raise InputError("no law was selected, nothing to save")
+        write_atomic(save_fit, dumps(result.fit.to_dict()), force=force)
+        click.echo(f"saved the fit to {save_fit}; try: scalinglaws predict {save_fit} --at ...",
+                   err=True)
+    text = dumps(report.to_dict(top)) if fmt == "json" else report.summary(top) + "\n"
+    if output and output != "-":
+        write_atomic(output, text, force=force)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+__all__ = ["discover_cmd"]

@@ -1,0 +1,128 @@
+"""Automated search for the law form that extrapolates best: deterministic, no language model.
+
+:func:`discover` searches a grammar of law forms (sums and products of power laws, saturating
+and broken power laws, logarithms, interactions, bowls in the logarithm of hyperparameters with
+optima that move as power laws, exponential links over mixture proportions, effective
+quantities for repeated data, parameters shared across groups), seeded with the catalogue laws.
+Every candidate is fitted with the project's :class:`~scalinglaws.Fitter` and scored by how
+well it extrapolates *inside the train split* (rows held out at the largest scales), with a
+penalty per parameter. The test split is used only to report the final scores.
+
+Typical use::
+
+    from scalinglaws.discover import discover_path, DiscoverSettings
+    report = discover_path("../shared/datasets/sldbench_sft_rectified",
+                           settings=DiscoverSettings(seed=0, jobs=2))
+    print(report.summary())
+
+See ``docs/discovery.md`` for the method.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from .._errors import InputError
+from ..data import Dataset, make_dataset, read_table
+from ._folds import Fold, validation_folds
+from ._grammar import Form, Term, expand, initial_forms, render
+from ._inputs import InputInfo, analyse_inputs
+from ._latex import latex
+from ._result import Candidate, Discovery, DiscoveryReport
+from ._search import DiscoverSettings, Log, check_input_names, discover
+
+
+def load_for_discovery(path: str | os.PathLike[str], *, inputs: Sequence[str] | None = None,
+                       targets: Sequence[str] | None = None, group: str | None = None,
+                       split: str | None = None, nan_policy: str = "raise") -> list[Dataset]:
+    """Read a dataset folder (or a table) into one :class:`Dataset` per target.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A folder with ``dataset.toml`` and ``data.csv``, or a table (CSV, Parquet, JSON).
+    inputs : sequence of str, optional
+        Input columns (default: the ``dataset.toml`` inputs). They become the names used in
+        formulas, so they must be identifiers.
+    targets : sequence of str, optional
+        Target columns (default: the ``dataset.toml`` targets).
+    group, split : str, optional
+        Group and split columns (default: the ``dataset.toml`` ones).
+    nan_policy : {"raise", "drop"}
+        Missing values: an error, or drop the rows (with a warning).
+
+    Returns
+    -------
+    list of Dataset
+
+    Raises
+    ------
+    InputError
+        If inputs or targets are neither given nor in a ``dataset.toml``, or a column name
+        cannot be used in a formula; :class:`~scalinglaws.DataError` for bad data.
+    """
+    frame, spec = read_table(path)
+    if inputs is None:
+        if spec is None:
+            raise InputError(f"{path}: no dataset.toml: name the input columns with --inputs "
+                             "COL1,COL2")
+        inputs = list(spec.inputs)
+    if targets is None:
+        if spec is None:
+            raise InputError(f"{path}: no dataset.toml: name the target column with --target")
+        targets = list(spec.targets)
+    check_input_names(inputs)
+    mapping = {c: c for c in inputs}
+    name = spec.name if spec is not None else Path(path).stem
+    out = []
+    for t in targets:
+        if t in mapping:
+            raise InputError(f"column {t!r} cannot be both an input and the target")
+        out.append(make_dataset(frame, mapping, t, spec=spec, group=group, split=split,
+                                nan_policy=nan_policy,  # type: ignore[arg-type]
+                                name=name, source=str(path)))
+    return out
+
+
+def discover_path(path: str | os.PathLike[str], *, targets: Sequence[str] | None = None,
+                  inputs: Sequence[str] | None = None, group: str | None = None,
+                  split: str | None = None, nan_policy: str = "raise",
+                  settings: DiscoverSettings | None = None,
+                  log: Log | None = None) -> DiscoveryReport:
+    """Run :func:`discover` for every target of a dataset (one law per target).
+
+    The time budget and the screening limit of ``settings`` are shared equally by the targets.
+
+    Parameters
+    ----------
+    path, targets, inputs, group, split, nan_policy
+        As for :func:`load_for_discovery`.
+    settings : DiscoverSettings, optional
+    log : callable, optional
+        Progress lines.
+
+    Returns
+    -------
+    DiscoveryReport
+    """
+    settings = settings or DiscoverSettings()
+    datasets = load_for_discovery(path, inputs=inputs, targets=targets, group=group,
+                                  split=split, nan_policy=nan_policy)
+    per = replace(settings, budget_seconds=settings.budget_seconds / len(datasets),
+                  max_screened=max(1, settings.max_screened // len(datasets)))
+    results = []
+    for d in datasets:
+        if log and len(datasets) > 1:
+            log(f"target {d.target}")
+        results.append(discover(d, per, log=log))
+    return DiscoveryReport(datasets[0].name, tuple(results))
+
+
+__all__ = [
+    "Candidate", "DiscoverSettings", "Discovery", "DiscoveryReport", "Fold", "Form", "InputInfo",
+    "Term", "analyse_inputs", "discover", "discover_path", "expand", "initial_forms", "latex",
+    "load_for_discovery", "render", "validation_folds",
+]

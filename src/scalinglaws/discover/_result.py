@@ -1,0 +1,309 @@
+"""Result objects of a discovery: the ranked candidates, the selected law and the verdict."""
+
+from __future__ import annotations
+
+import math
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+
+#: Largest validation error (in the units of the metric; for ``r2`` the error is 1 - R²) at
+#: which a law is said to extrapolate well, by metric.
+DEFAULT_MAX_ERROR = {"r2": 0.2, "nmse": 0.2, "nmae": 0.3, "are": 0.05, "log_rmse": 0.05}
+
+
+def metric_error(metric: str, value: float | None) -> float:
+    """The validation *error* for a metric value: ``1 - R²`` for ``r2``, the value otherwise;
+    ``inf`` when undefined."""
+    if value is None or not math.isfinite(value):
+        return math.inf
+    return 1.0 - value if metric == "r2" else float(value)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One law form the search evaluated.
+
+    Attributes
+    ----------
+    rank : int
+        Position in the ranking (1 = selected); 0 for a candidate that failed.
+    key : str
+        Canonical description of the form (or ``catalogue:NAME``).
+    origin : {"grammar", "catalogue"}
+        Built by the grammar, or a catalogue law used as a seed.
+    formula : str
+        The formula that is fitted (for a catalogue law, its formula in its own input names).
+    readable : str
+        The same law, factored, with effective quantities as definitions.
+    latex : str
+        LaTeX of ``readable`` (definitions appended).
+    definitions : tuple of (str, str)
+        Definitions used by ``readable``.
+    inputs : dict
+        ``{law input: data column}``.
+    bounds : dict
+        ``{parameter: (lower, upper)}`` of the formula (finite bounds only).
+    shared : tuple of str
+        Parameters shared across groups.
+    n_params : int
+        Number of parameters of the law (per group for the ones not shared).
+    validation : dict or None
+        Every metric of the pooled held-out predictions of the validation folds.
+    validation_score : float or None
+        The selection metric's value.
+    criterion : float
+        Validation error times ``(1 + complexity) ** n_params``: the ranking key (lower is
+        better); ``inf`` for a failed candidate.
+    test : dict or None
+        Every metric on the test split, for the reported candidates of data with a split (computed
+        after the selection, never used by it).
+    params : dict or None
+        Parameters fitted on all train rows (reported candidates).
+    catalogue : str or None
+        The catalogue law's name, for a catalogue candidate.
+    status : str
+        ``"ok"``, or ``"failed: REASON"``.
+    """
+
+    rank: int
+    key: str
+    origin: str
+    formula: str
+    readable: str
+    latex: str
+    definitions: tuple[tuple[str, str], ...]
+    inputs: dict[str, str]
+    bounds: dict[str, tuple[float, float]]
+    shared: tuple[str, ...]
+    n_params: int
+    validation: dict[str, float | None] | None
+    validation_score: float | None
+    criterion: float
+    test: dict[str, float | None] | None = None
+    params: dict[str, Any] | None = None
+    catalogue: str | None = None
+    status: str = "ok"
+
+    @property
+    def test_r2(self) -> float | None:
+        """R² on the test split (None when not computed or undefined)."""
+        return None if self.test is None else self.test.get("r2")
+
+    def law_record(self) -> dict[str, Any]:
+        """A JSON-ready record from which the law is rebuilt (the format of a fit's ``law``)."""
+        if self.catalogue is not None:
+            rec: dict[str, Any] = {"kind": "catalogue", "name": self.catalogue}
+            if self.catalogue == "mixture":
+                rec["n_inputs"] = len(self.inputs)
+        else:
+            rec = {"kind": "formula", "name": "discovered", "formula": self.formula,
+                   "inputs": list(self.inputs),
+                   "bounds": {k: [_num(a), _num(b)] for k, (a, b) in self.bounds.items()}}
+        rec["columns"] = dict(self.inputs)
+        rec["shared"] = list(self.shared)
+        rec["readable"] = self.readable
+        return rec
+
+    def fit_command(self, data: str) -> str:
+        """The ``scalinglaws fit`` command that fits this law to ``data``."""
+        parts = ["scalinglaws", "fit", data]
+        if self.catalogue is not None:
+            parts += ["--law", self.catalogue]
+            for k, v in self.inputs.items():
+                parts += ["--input", f"{k}={v}"]
+        else:
+            parts += ["--law", self.formula]
+            for k, v in self.inputs.items():
+                if k != v:
+                    parts += ["--input", f"{k}={v}"]
+            for k, (a, b) in self.bounds.items():
+                parts += ["--bound", f"{k}={_bound_text(a)}:{_bound_text(b)}"]
+        if self.shared:
+            parts += ["--share", ",".join(self.shared)]
+        return " ".join(shlex.quote(p) for p in parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {
+            "rank": self.rank, "key": self.key, "origin": self.origin, "formula": self.formula,
+            "readable": self.readable, "latex": self.latex,
+            "definitions": [list(d) for d in self.definitions], "inputs": dict(self.inputs),
+            "bounds": {k: [_num(a), _num(b)] for k, (a, b) in self.bounds.items()},
+            "shared": list(self.shared), "n_params": self.n_params,
+            "validation_score": self.validation_score, "validation": self.validation,
+            "criterion": _num(self.criterion), "test_r2": self.test_r2, "test": self.test,
+            "params": self.params, "status": self.status,
+        }
+
+
+def _num(x: float) -> float | str:
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return float(x)
+
+
+def _bound_text(x: float) -> str:
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:.6g}"
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The outcome of a search for one target.
+
+    Attributes
+    ----------
+    dataset : str
+        Name of the data.
+    target : str
+        The target column.
+    metric : str
+        The selection metric.
+    candidates : tuple of Candidate
+        Every fully validated candidate, ranked (failed ones last, rank 0).
+    selected : Candidate or None
+        The best-ranked candidate (None when every candidate failed).
+    extrapolates : bool
+        Whether the selected law's validation error is within ``max_error``.
+    verdict : str
+        One line saying what the search found, in words.
+    inputs : tuple of dict
+        How the search read each input (kind, range, correlation with the target).
+    folds : tuple of dict
+        The validation folds (what each holds out, how many rows).
+    search : dict
+        Rounds, number of forms screened and validated, whether the time budget stopped it.
+    settings : dict
+        The settings of the search.
+    provenance : dict
+        Package version, data hash and source.
+    n_train, n_test : int
+        Rows in the train and test splits.
+    source : str or None
+        Where the data was read from.
+    fit : FitResult or None
+        The selected law fitted on all train rows (for ``predict``, ``plan`` and ``report``).
+    """
+
+    dataset: str
+    target: str
+    metric: str
+    candidates: tuple[Candidate, ...]
+    selected: Candidate | None
+    extrapolates: bool
+    verdict: str
+    inputs: tuple[dict[str, Any], ...]
+    folds: tuple[dict[str, Any], ...]
+    search: dict[str, Any]
+    settings: dict[str, Any]
+    provenance: dict[str, Any]
+    n_train: int
+    n_test: int
+    source: str | None = None
+    fit: Any = field(default=None, repr=False, compare=False)
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        """JSON-ready record; ``top`` limits the candidates listed (all by default)."""
+        cands = self.candidates if top is None else self.candidates[:top]
+        sel = None
+        if self.selected is not None:
+            s = self.selected
+            sel = {"formula": s.formula, "readable": s.readable, "latex": s.latex,
+                   "definitions": [list(d) for d in s.definitions], "n_params": s.n_params,
+                   "validation_score": s.validation_score, "test_r2": s.test_r2,
+                   "test": s.test, "shared": list(s.shared), "params": s.params,
+                   "law": s.law_record(), "fit_command": s.fit_command(self.source or "DATA")}
+        return {
+            "dataset": self.dataset, "target": self.target, "metric": self.metric,
+            "extrapolates": self.extrapolates, "verdict": self.verdict, "selected": sel,
+            "candidates": [c.to_dict() for c in cands],
+            "n_candidates": len(self.candidates), "inputs": list(self.inputs),
+            "folds": list(self.folds), "search": dict(self.search),
+            "n_train": self.n_train, "n_test": self.n_test,
+            "settings": dict(self.settings), "provenance": dict(self.provenance),
+        }
+
+    def summary(self, top: int = 10) -> str:
+        """Readable text: inputs, folds, the ranking and the selected law."""
+        lines = [f"discover  {self.dataset}: target {self.target} ({self.n_train} train rows, "
+                 f"{self.n_test} test rows)"]
+        kinds = ", ".join(f"{i['name']} ({i['kind']})" for i in self.inputs)
+        lines.append(f"inputs    {kinds}")
+        folds = "; ".join(f"{f['name']} ({f['held_out']} rows)" for f in self.folds)
+        lines.append(f"validate  {folds}")
+        s = self.search
+        lines.append(f"searched  {s['validated']} forms validated, {s['screened']} screened, "
+                     f"{s['rounds']} rounds"
+                     + ("  (stopped by the time budget: the result may depend on the "
+                        "machine's speed)" if s.get("stopped_by_budget") else
+                        "  (stopped by the screening limit)" if s.get("stopped_by_limit")
+                        else ""))
+        lines.append("")
+        metric = "R²" if self.metric == "r2" else self.metric
+        head = f"{'rank':>4}  {'params':>6}  {'valid ' + metric:>10}  {'test R²':>9}  formula"
+        lines.append(head)
+        for c in self.candidates[:top]:
+            if c.rank == 0:
+                continue
+            v = "-" if c.validation_score is None else f"{c.validation_score:.5f}"
+            t = "-" if c.test_r2 is None else f"{c.test_r2:.5f}"
+            label = c.readable if c.catalogue is None else f"[{c.catalogue}] {c.readable}"
+            if c.shared:
+                label += f"   [shared: {', '.join(c.shared)}]"
+            lines.append(f"{c.rank:>4}  {c.n_params:>6}  {v:>10}  {t:>9}  {label}")
+        lines.append("")
+        lines.append(self.verdict)
+        if self.selected is not None:
+            sel = self.selected
+            lines.append(f"selected  {sel.readable}")
+            for name, d in sel.definitions:
+                lines.append(f"          where {name} = {d}")
+            if sel.shared:
+                lines.append(f"          shared across groups: {', '.join(sel.shared)}")
+            lines.append(f"LaTeX     {sel.latex}")
+            lines.append(f"fit it    {sel.fit_command(self.source or 'DATA')}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class DiscoveryReport:
+    """Discoveries for every target of a dataset (one law per target).
+
+    Attributes
+    ----------
+    dataset : str
+    results : tuple of Discovery
+        One per target, in the order of the dataset's targets.
+    """
+
+    dataset: str
+    results: tuple[Discovery, ...] = field(default_factory=tuple)
+
+    @property
+    def test_r2(self) -> float | None:
+        """Mean test R² of the selected laws over the targets (SLDBench rule); None if any is
+        undefined."""
+        scores = [r.selected.test_r2 for r in self.results if r.selected is not None]
+        if len(scores) != len(self.results) or not scores or any(s is None for s in scores):
+            return None
+        return float(sum(scores) / len(scores))  # type: ignore[arg-type]
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        """JSON-ready record: the single target's record, or ``results`` per target."""
+        if len(self.results) == 1:
+            return self.results[0].to_dict(top)
+        return {"dataset": self.dataset, "targets": [r.target for r in self.results],
+                "test_r2": self.test_r2,
+                "extrapolates": all(r.extrapolates for r in self.results),
+                "results": [r.to_dict(top) for r in self.results]}
+
+    def summary(self, top: int = 10) -> str:
+        """Readable text for every target."""
+        parts = [r.summary(top) for r in self.results]
+        text = "\n\n".join(parts)
+        if len(self.results) > 1 and self.test_r2 is not None:
+            text += f"\n\nmean test R² over {len(self.results)} targets: {self.test_r2:.5f}"
+        return text

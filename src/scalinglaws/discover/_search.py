@@ -1,0 +1,659 @@
+"""The search: a beam search over law forms, scored by extrapolation inside the train split.
+
+1. The inputs are classified and the validation folds built from the train rows only.
+2. Round 0 validates the catalogue laws that fit the data's inputs and the simplest forms of
+   the grammar.
+3. Each later round expands the best forms (the *beam*) by one move each, *screens* every new
+   form with a quick fit on every fold, and fully validates the most promising few.
+4. Candidates are ranked by their validation error times ``(1 + complexity) ** n_params``; the
+   search stops when the best has not improved for ``patience`` rounds, after ``max_rounds``,
+   or when the time budget is spent.
+5. Only then are the reported candidates refitted on all train rows and, when the data has a
+   test split, scored on it. Nothing computed from the test split feeds back into the search.
+
+Every fit is a full :class:`~scalinglaws.Fitter` fit (grid of starts, exact linear parameters,
+robust Levenberg-Marquardt), and all fits go through :func:`scalinglaws.parallel.run_tasks`.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import time
+import warnings
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import __version__
+from .._errors import InputError, LawError, ScalingLawsWarning
+from ..bench import METRICS, score
+from ..data import Dataset
+from ..fit import Fitter
+from ..laws import FUNCTIONS, Law, catalogue_entry, catalogue_names, formula_law, get_law
+from ..parallel import run_tasks
+from . import _grammar
+from ._evaluate import EvalTask, evaluate, fit_train, law_data, predict_rows
+from ._folds import FOLD_SCHEMES, Fold, _frontier, validation_folds
+from ._grammar import Form
+from ._inputs import InputInfo, analyse_inputs, repeat_pairs
+from ._latex import latex
+from ._result import DEFAULT_MAX_ERROR, Candidate, Discovery, metric_error
+
+Log = Callable[[str], None]
+
+#: Fewest distinct held-out input points (over folds and groups) for a verdict of "found".
+MIN_HELD_POINTS = 5
+#: The verdict also compares the predictions of this many best laws ...
+PROBE_LAWS = 3
+#: ... at the largest runs with every scale input multiplied by this factor.
+PROBE_FACTOR = 2.0
+
+
+@dataclass(frozen=True)
+class DiscoverSettings:
+    """How to search. Configuration only.
+
+    Parameters
+    ----------
+    max_params : int
+        Largest number of parameters of a law (per group).
+    budget_seconds : float
+        Time budget of the search, a safety net: when it is spent the search stops after the
+        current phase and says so (the result may then depend on the machine's speed).
+    max_screened : int
+        Most forms screened, the deterministic limit on the work of a search: the forms are
+        screened in a fixed order, so a search stopped by this limit is the same on every
+        machine. A dataset with several targets shares it (and the time budget) among them.
+    max_rounds : int
+        Most rounds of expansion after round 0.
+    beam : int
+        Forms expanded in each round (the best validated so far).
+    promote : int
+        New forms per round given the full validation (the best screened).
+    patience : int
+        Rounds without improvement of the best criterion before the search stops; each such
+        round doubles the beam and the promotions of the next (a wider look before giving up).
+    complexity : float
+        Penalty per parameter: a law is ranked by its validation error times
+        ``(1 + complexity) ** n_params``, so one more parameter must cut the error by this share.
+    metric : {"r2", "nmse", "nmae", "are", "log_rmse"}
+        Validation metric (the :mod:`scalinglaws.bench` metrics), pooled over the held-out rows
+        of every fold and group.
+    max_error : float, optional
+        Validation error (``1 - R²`` for ``r2``) above which no law is said to extrapolate
+        well; default by metric (R² 0.9, log-RMSE 0.05, ...).
+    max_spread : float
+        Largest relative disagreement of the best laws at twice the largest scales for a verdict
+        of "found" (see :data:`PROBE_FACTOR`).
+    folds : {"largest", "series", "kfold"}
+        Validation scheme (see :func:`scalinglaws.discover.validation_folds`).
+    holdout : float
+        Share of the distinct values of each scale held out at its top in a fold.
+    origins : int
+        With a single scale input: rolling origins of the extrapolation (see
+        :func:`scalinglaws.discover.validation_folds`).
+    kfold : int
+        Folds of the cross-validation used when the data has no scale input.
+    n_starts : int
+        Starts of every full fit.
+    seed : int
+        Seed of every fit and of the K-fold assignment.
+    jobs : int
+        Parallel workers.
+    backend : str
+        Executor backend of :func:`scalinglaws.parallel.run_tasks` (``"local"`` or ``"ray"``).
+    scales : tuple of str, optional
+        Inputs to extrapolate along (default: detected from the data).
+    catalogue : bool
+        Also validate the catalogue laws that take the data's inputs.
+    share_max_groups : int
+        Try sharing parameters across groups only up to this many groups (joint fits grow with
+        the number of groups).
+    report : int
+        Best candidates refitted on the train rows and scored on the test split.
+    task_timeout : float, optional
+        Time limit of one candidate's validation, in seconds.
+    """
+
+    max_params: int = 16
+    budget_seconds: float = 540.0
+    max_screened: int = 600
+    max_rounds: int = 8
+    beam: int = 4
+    promote: int = 4
+    patience: int = 3
+    complexity: float = 0.02
+    metric: str = "r2"
+    max_error: float | None = None
+    max_spread: float = 0.1
+    folds: str = "largest"
+    holdout: float = 0.15
+    origins: int = 3
+    kfold: int = 5
+    n_starts: int = 1024
+    seed: int = 0
+    jobs: int = 1
+    backend: str = "local"
+    scales: tuple[str, ...] | None = None
+    catalogue: bool = True
+    share_max_groups: int = 16
+    report: int = 10
+    task_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.metric not in METRICS:
+            raise InputError(f"unknown metric {self.metric!r}; use one of {', '.join(METRICS)}")
+        for name in ("max_params", "max_screened", "max_rounds", "beam", "promote", "patience", "kfold", "origins",
+                     "n_starts", "jobs", "report", "share_max_groups"):
+            if int(getattr(self, name)) < (0 if name in ("max_rounds",) else 1):
+                raise InputError(f"{name.replace('_', '-')} must be at least "
+                                 f"{0 if name == 'max_rounds' else 1}")
+        if not self.budget_seconds > 0:
+            raise InputError("the time budget must be a positive number of seconds")
+        if not 0 <= self.complexity < 1:
+            raise InputError("the complexity penalty must be in [0, 1) (e.g. 0.02)")
+        if not 0 < self.holdout < 1:
+            raise InputError("holdout must be a share between 0 and 1 (e.g. 0.15)")
+        if self.folds not in FOLD_SCHEMES:
+            raise InputError(f"unknown validation scheme {self.folds!r}; use one of "
+                             f"{', '.join(FOLD_SCHEMES)}")
+        if not self.max_spread > 0:
+            raise InputError("max-spread must be positive")
+        if self.max_error is not None and not self.max_error > 0:
+            raise InputError("max-error must be positive")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings (without the parallel settings, which do not change results)."""
+        d = asdict(self)
+        for k in ("jobs", "backend", "task_timeout"):
+            d.pop(k)
+        d["scales"] = None if self.scales is None else list(self.scales)
+        return d
+
+
+# ---------------------------------------------------------------------------------------------
+# candidates
+
+
+@dataclass
+class _Cand:
+    key: str            # identity: formula and shared parameters
+    label: str          # the form's description
+    origin: str
+    law: Law
+    mapping: dict[str, str]
+    shared: tuple[str, ...]
+    readable: str
+    definitions: list[tuple[str, str]]
+    bounds: dict[str, tuple[float, float]]
+    form: Form | None = None
+    catalogue: str | None = None
+    validation: dict[str, float | None] | None = None
+    error: float = math.inf
+    criterion: float = math.inf
+    reason: str | None = None
+
+    @property
+    def n_params(self) -> int:
+        return self.law.n_params
+
+
+def _form_candidate(form: Form, infos: tuple[InputInfo, ...], grouped: bool) -> _Cand | None:
+    r = _grammar.render(form, infos)
+    try:
+        law = formula_law(r.formula, [i.name for i in infos], bounds=r.bounds, name="discovered")
+    except LawError:
+        return None
+    shared = tuple(p for p in r.shared if p in law.param_names) if grouped else ()
+    bounds = {p.name: (p.lower, p.upper) for p in law.params
+              if math.isfinite(p.lower) or math.isfinite(p.upper)}
+    key = r.formula + (" | shared " + ",".join(shared) if shared else "")
+    return _Cand(key, form.key(), "grammar", law, {i: i for i in law.inputs}, shared,
+                 r.readable, r.definitions, bounds, form=form)
+
+
+def _catalogue_candidates(infos: tuple[InputInfo, ...], train: Dataset) -> list[_Cand]:
+    """Catalogue laws whose inputs the data supplies: by name, or by position when the law takes
+    as many inputs as the data (the rule of ``fit`` and ``bench``), with values in the law's
+    domain."""
+    names = [i.name for i in infos]
+    out = []
+    for cname in catalogue_names():
+        entry = catalogue_entry(cname)
+        law = get_law(cname, n_inputs=len(names)) if entry.variadic else get_law(cname)
+        if set(law.inputs) <= set(names):
+            mapping = {k: k for k in law.inputs}
+        elif len(law.inputs) == len(names):
+            mapping = dict(zip(law.inputs, names))
+        else:
+            continue
+        X = {k: np.asarray(train.X[col], float) for k, col in mapping.items()}
+        ok = True
+        for k, v in X.items():
+            dom = law.domains.get(k, "real")
+            if (dom == "positive" and np.any(v <= 0)) or (dom == "nonnegative" and np.any(v < 0)):
+                ok = False
+        applies = getattr(entry, "applies", None)
+        if not ok or (applies is not None and applies(X) is not None):
+            continue
+        readable = law.formula
+        out.append(_Cand(f"catalogue:{cname}", f"catalogue:{cname}", "catalogue", law, mapping,
+                         (), readable, [], {}, catalogue=cname))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the search
+
+
+def _group_codes(data: Dataset) -> np.ndarray:
+    if data.group is None:
+        return np.zeros(data.n, int)
+    _, codes = np.unique(np.asarray(data.group).astype(str), return_inverse=True)
+    return np.asarray(codes, int).ravel()
+
+
+def check_input_names(names) -> None:
+    """Input names must be usable in formulas: identifiers that are not function names."""
+    for n in names:
+        if not n.isidentifier() or keyword.iskeyword(n) or n in FUNCTIONS or n.startswith("_"):
+            raise InputError(f"input {n!r} cannot be used in a formula (it must be a name such "
+                             "as 'tokens', not a function name or keyword); rename the column")
+
+
+class _Search:
+    def __init__(self, data: Dataset, settings: DiscoverSettings, log: Log | None) -> None:
+        self.s = settings
+        self.log = log or (lambda _msg: None)
+        self.data = data
+        self.train = data.train() if data.split is not None else data
+        if self.train.n == 0:
+            raise InputError("the data has no train rows")
+        check_input_names(self.train.X)
+        if settings.scales is not None:
+            unknown = [c for c in settings.scales if c not in self.train.X]
+            if unknown:
+                raise InputError(f"--scale {', '.join(unknown)}: not an input (inputs: "
+                                 f"{', '.join(self.train.X)})")
+        self.codes = _group_codes(self.train)
+        self.grouped = self.train.group is not None
+        self.n_groups = int(self.codes.max()) + 1 if self.train.n else 0
+        self.space = "log" if np.all(self.train.y > 0) else "raw"
+        self.infos = analyse_inputs(dict(self.train.X), self.train.y, self.codes, settings.scales)
+        self.pairs = repeat_pairs(self.infos, dict(self.train.X))
+        self.folds: list[Fold] = validation_folds(dict(self.train.X), self.codes, self.infos,
+                                                  scheme=settings.folds,  # type: ignore[arg-type]
+                                                  holdout=settings.holdout, kfold=settings.kfold,
+                                                  origins=settings.origins,
+                                                  seed=settings.seed)
+        if not self.folds:
+            raise InputError(f"{self.train.n} train rows are too few to validate a law: every "
+                             "group needs at least 4 distinct input points (3 to fit, 1 to "
+                             "predict)")
+        self.y_held = np.concatenate([self.train.y[f.held_out] for f in self.folds])
+        held = np.logical_or.reduce([f.held_out for f in self.folds])
+        M = np.column_stack([self.codes] + [np.asarray(v, float) for v in self.train.X.values()])
+        self.n_points_held = int(np.unique(M[held], axis=0).shape[0])
+        # screening uses the (at most) three folds that hold out the most rows
+        order = sorted(range(len(self.folds)), key=lambda i: -self.folds[i].n_held_out)
+        self.screen_folds = [self.folds[i] for i in sorted(order[:3])]
+        self.y_screen = np.concatenate([self.train.y[f.held_out] for f in self.screen_folds])
+        self.full = Fitter(n_starts=settings.n_starts, seed=settings.seed, space=self.space)
+        self.quick = Fitter(n_starts=min(256, settings.n_starts), n_polish=2, max_iter=80,
+                            seed=settings.seed, space=self.space)
+        self.allow_sharing = self.grouped and 1 < self.n_groups <= settings.share_max_groups
+        self.seen: set[str] = set()
+        self.validated: dict[str, _Cand] = {}
+        self.n_screened = 0
+        self.rounds = 0
+        self.stopped_by_budget = False
+        self.stopped_by_limit = False
+        self.cost: dict[str, float] = {}
+        self.start = time.perf_counter()
+
+    # -- evaluation ----------------------------------------------------------------------
+    def _tasks(self, cands: list[_Cand], fitter: Fitter, folds: list[Fold]) -> list[EvalTask]:
+        masks = tuple((f.fit_mask, f.held_out) for f in folds)
+        return [EvalTask(c.law, replace(fitter, shared=c.shared), law_data(self.train, c.mapping),
+                         masks) for c in cands]
+
+    def _affordable(self, cands: list[_Cand], kind: str) -> list[_Cand]:
+        """The first candidates that fit in the time left, at the mean cost seen so far."""
+        cost = self.cost.get(kind)
+        if cost is None and kind == "quick" and "full" in self.cost:
+            # no screening measured yet: a quick fit costs at most a full one, scaled by folds
+            cost = self.cost["full"] * len(self.screen_folds) / max(len(self.folds), 1)
+        if cost is None or not cands:
+            return cands
+        n = int(max(self._time_left(), 0.0) * max(self.s.jobs, 1) / max(cost, 1e-3))
+        if n < len(cands):
+            self.stopped_by_budget = True
+            return cands[:n]
+        return cands
+
+    def _score(self, cands: list[_Cand], fitter: Fitter, kind: str) -> None:
+        if not cands:
+            return
+        folds = self.folds if kind == "full" else self.screen_folds
+        y_held = self.y_held if kind == "full" else self.y_screen
+        outcomes = run_tasks(evaluate, self._tasks(cands, fitter, folds), jobs=self.s.jobs,
+                             backend=self.s.backend, timeout=self.s.task_timeout)
+        seconds = [o.seconds for o in outcomes]
+        self.cost[kind] = float(np.mean(seconds)) if kind not in self.cost else \
+            0.5 * self.cost[kind] + 0.5 * float(np.mean(seconds))
+        for c, o in zip(cands, outcomes):
+            if not o.ok:
+                c.validation, c.error, c.criterion, c.reason = None, math.inf, math.inf, o.reason
+                continue
+            with np.errstate(all="ignore"):
+                metrics = score(y_held, o.value["prediction"])
+            c.validation = metrics
+            c.error = metric_error(self.s.metric, metrics[self.s.metric])
+            c.criterion = c.error * (1.0 + self.s.complexity) ** c.n_params
+            c.reason = None if math.isfinite(c.error) else "the validation metric is undefined"
+
+    def _validate(self, cands: list[_Cand]) -> None:
+        self._score(cands, self.full, "full")
+        for c in cands:
+            self.validated[c.key] = c
+
+    def _time_left(self) -> float:
+        return self.s.budget_seconds - (time.perf_counter() - self.start)
+
+    def _ranked(self) -> list[_Cand]:
+        return sorted(self.validated.values(),
+                      key=lambda c: (c.criterion, c.n_params, c.key))
+
+    def _new(self, forms) -> list[_Cand]:
+        out = []
+        for f in forms:
+            c = _form_candidate(f, self.infos, self.grouped)
+            if c is None or c.n_params > self.s.max_params or c.key in self.seen:
+                continue
+            if c.shared and not self.allow_sharing:
+                continue
+            self.seen.add(c.key)
+            out.append(c)
+        return out
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self) -> list[_Cand]:
+        first = []
+        if self.s.catalogue:
+            for c in _catalogue_candidates(self.infos, self.train):
+                if c.n_params <= self.s.max_params:
+                    self.seen.add(c.key)
+                    first.append(c)
+        first += self._new(_grammar.initial_forms(self.infos, grouped=self.grouped))
+        self._validate(first)
+        best = self._best_criterion()
+        self.log(f"round 0: {len(first)} forms validated; best {self._best_text()}")
+        stale = 0
+        width = 1  # a round without improvement doubles the beam and the promotions
+        for r in range(1, self.s.max_rounds + 1):
+            if self._time_left() <= 0:
+                self.stopped_by_budget = True
+                break
+            beam = [c for c in self._ranked() if c.form is not None
+                    and math.isfinite(c.criterion)][: self.s.beam * width]
+            children: list[_Cand] = []
+            for parent in beam:
+                children += self._new(_grammar.expand(
+                    parent.form, self.infos, grouped=self.grouped, pairs=self.pairs,
+                    allow_sharing=self.allow_sharing))
+            if not children:
+                break
+            if self.stopped_by_budget:
+                break
+            room = self.s.max_screened - self.n_screened
+            if room <= 0:
+                self.stopped_by_limit = True
+                break
+            if len(children) > room:
+                self.stopped_by_limit = True
+                children = children[:room]
+            self.rounds = r
+            children = self._affordable(children, "quick")
+            self._score(children, self.quick, "quick")
+            self.n_screened += len(children)
+            promising = sorted((c for c in children if math.isfinite(c.criterion)),
+                               key=lambda c: (c.criterion, c.n_params, c.key))
+            promising = promising[: self.s.promote * width]
+            promising = self._affordable(promising, "full")
+            if not promising:
+                break
+            for c in promising:
+                c.validation, c.error, c.criterion = None, math.inf, math.inf
+            self._validate(promising)
+            now = self._best_criterion()
+            self.log(f"round {r}: {len(children)} forms screened, {len(promising)} validated; "
+                     f"best {self._best_text()}")
+            if now < best * (1 - 1e-9):
+                best, stale, width = now, 0, 1
+            else:
+                stale += 1
+                width *= 2
+                if stale >= self.s.patience:
+                    break
+        return self._ranked()
+
+    def _best_criterion(self) -> float:
+        ranked = self._ranked()
+        return ranked[0].criterion if ranked else math.inf
+
+    def _best_text(self) -> str:
+        ranked = self._ranked()
+        if not ranked or not math.isfinite(ranked[0].criterion):
+            return "none"
+        c = ranked[0]
+        v = c.validation[self.s.metric] if c.validation else None
+        return f"{self.s.metric} {v:.5f} with {c.n_params} parameters: {c.readable}"
+
+
+# ---------------------------------------------------------------------------------------------
+# the public entry point
+
+
+def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
+             log: Log | None = None) -> Discovery:
+    """Search for the law form that extrapolates best, using only the train split.
+
+    Parameters
+    ----------
+    data : Dataset
+        The data (:func:`load_for_discovery` or :func:`scalinglaws.load_dataset`), inputs keyed
+        by names usable in formulas. With a split, only its train rows are searched; the test
+        rows are used at the end to score the reported candidates, never to choose.
+    settings : DiscoverSettings, optional
+        How to search (defaults otherwise).
+    log : callable, optional
+        Called with one line per round (progress for a terminal).
+
+    Returns
+    -------
+    Discovery
+
+    Raises
+    ------
+    InputError
+        If the train rows are too few to validate, an input name cannot be used in a formula,
+        or a setting is invalid.
+    """
+    settings = settings or DiscoverSettings()
+    search = _Search(data, settings, log)
+    ranked = search.run()
+    ok = [c for c in ranked if math.isfinite(c.criterion)]
+    failed = [c for c in ranked if not math.isfinite(c.criterion)]
+    report = ok[: max(settings.report, PROBE_LAWS)]
+    fits = _refit(search, report)
+    test = data.test() if data.split is not None else None
+    n_test = 0 if test is None else test.n
+    candidates = []
+    for rank, c in enumerate(ok, start=1):
+        params, test_scores = None, None
+        if c.key in fits:
+            res = fits[c.key]
+            if isinstance(res, str):
+                c.reason = res
+            else:
+                params = res.params
+                if n_test:
+                    test_scores = _test_scores(res, test, c.mapping)
+        candidates.append(_public(c, rank, settings.metric, params, test_scores))
+    for c in failed:
+        candidates.append(_public(c, 0, settings.metric, None, None))
+    selected = candidates[0] if ok else None
+    selected_fit = fits.get(ok[0].key) if ok else None
+    if isinstance(selected_fit, str):
+        selected_fit = None
+    max_error = settings.max_error if settings.max_error is not None else \
+        DEFAULT_MAX_ERROR[settings.metric]
+    spread = _spread(search, ok[:PROBE_LAWS], fits)
+    extrapolates, verdict = _verdict(selected, failed, settings.metric, max_error,
+                                     search.n_points_held, spread, settings.max_spread)
+    return Discovery(
+        dataset=data.name, target=data.target, metric=settings.metric,
+        candidates=tuple(candidates), selected=selected, extrapolates=extrapolates,
+        verdict=verdict, inputs=tuple(i.to_dict() for i in search.infos),
+        folds=tuple(f.to_dict() for f in search.folds),
+        search={"rounds": search.rounds, "screened": search.n_screened,
+                "validated": len(search.validated), "probe_spread": spread,
+                "stopped_by_budget": search.stopped_by_budget,
+                "stopped_by_limit": search.stopped_by_limit, "space": search.space},
+        settings=settings.to_dict(),
+        provenance={"package": "scalinglaws", "version": __version__,
+                    "train_hash": search.train.hash(), "source": data.source},
+        n_train=search.train.n, n_test=n_test, source=data.source, fit=selected_fit)
+
+
+def _probe_rows(search: _Search) -> Dataset | None:
+    """Points beyond the data: each group's frontier runs with every scale input multiplied by
+    :data:`PROBE_FACTOR` (other inputs kept). None without scale inputs."""
+    scales = [i.name for i in search.infos if i.kind == "scale"]
+    if not scales:
+        return None
+    keep = np.zeros(search.train.n, bool)
+    for g in np.unique(search.codes):
+        rows = np.flatnonzero(search.codes == g)
+        V = np.column_stack([np.asarray(search.train.X[s], float)[rows] for s in scales])
+        keep[rows[_frontier(V)]] = True
+    probe = search.train.subset(keep)
+    X = {k: (np.asarray(v) * PROBE_FACTOR if k in scales else np.asarray(v))
+         for k, v in probe.X.items()}
+    return replace(probe, X=X)
+
+
+def _spread(search: _Search, cands: list[_Cand], fits: dict[str, Any]) -> float | None:
+    """How much the best laws disagree beyond the data: the median over probe points of the
+    range of their predictions relative to the middle one. None when there is nothing to probe
+    or fewer than two of them could be fitted."""
+    probe = _probe_rows(search)
+    if probe is None:
+        return None
+    preds = []
+    for c in cands:
+        res = fits.get(c.key)
+        if res is None or isinstance(res, str):
+            continue
+        try:
+            p = predict_rows(res, law_data(probe, c.mapping))
+        except Exception:  # noqa: BLE001 - a law that cannot be evaluated there
+            continue
+        if np.all(np.isfinite(p)):
+            preds.append(p)
+    if len(preds) < 2:
+        return None
+    P = np.vstack(preds)
+    mid = np.median(P, axis=0)
+    with np.errstate(all="ignore"):
+        rel = (P.max(axis=0) - P.min(axis=0)) / np.abs(mid)
+    rel = rel[np.isfinite(rel)]
+    return float(np.median(rel)) if rel.size else None
+
+
+def _refit(search: _Search, cands: list[_Cand]) -> dict[str, Any]:
+    """Fit the reported candidates on all train rows (after the selection)."""
+    if not cands:
+        return {}
+    tasks = [EvalTask(c.law, replace(search.full, shared=c.shared),
+                      law_data(search.train, c.mapping), ()) for c in cands]
+    outcomes = run_tasks(fit_train, tasks, jobs=search.s.jobs, backend=search.s.backend,
+                         timeout=search.s.task_timeout)
+    return {c.key: (o.value if o.ok else f"failed: {o.reason}") for c, o in zip(cands, outcomes)}
+
+
+def _test_scores(result, test: Dataset, mapping: dict[str, str]) -> dict[str, float | None] | None:
+    """Every metric on the test rows (pooled over groups), or None if they cannot be predicted."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScalingLawsWarning)
+            pred = predict_rows(result, law_data(test, mapping))
+    except Exception:  # noqa: BLE001 - e.g. a test group the train rows do not have
+        return None
+    if not np.all(np.isfinite(pred)):
+        return None
+    with np.errstate(all="ignore"):
+        return score(test.y, pred)
+
+
+def _public(c: _Cand, rank: int, metric: str, params, test) -> Candidate:
+    if c.catalogue is not None:
+        tex = c.law.latex
+        formula = c.law.formula
+        inputs = dict(c.mapping)
+    else:
+        formula = c.law.formula
+        tex = latex(c.readable, list(c.law.inputs) + [d for d, _ in c.definitions])
+        for name, d in c.definitions:
+            tex += r",\quad " + latex(name, [name]) + " = " + latex(d, list(c.law.inputs))
+        inputs = {k: k for k in c.law.inputs}
+    value = None if c.validation is None else c.validation.get(metric)
+    status = "ok" if math.isfinite(c.criterion) and not c.reason else \
+        f"failed: {c.reason or 'no finite validation score'}"
+    if math.isfinite(c.criterion) and c.reason:
+        status = c.reason
+    return Candidate(
+        rank=rank, key=c.label, origin=c.origin, formula=formula, readable=c.readable, latex=tex,
+        definitions=tuple((a, b) for a, b in c.definitions), inputs=inputs, bounds=dict(c.bounds),
+        shared=c.shared, n_params=c.n_params, validation=c.validation, validation_score=value,
+        criterion=c.criterion, test=test, params=params, catalogue=c.catalogue, status=status)
+
+
+def _verdict(selected: Candidate | None, failed: list[_Cand], metric: str,
+             max_error: float, n_points: int, spread: float | None,
+             max_spread: float) -> tuple[bool, str]:
+    name = "R²" if metric == "r2" else metric
+    if n_points < MIN_HELD_POINTS:
+        shown = "" if selected is None or selected.validation_score is None else \
+            f" (validation {name} {selected.validation_score:.5f})"
+        return False, (f"NOT ENOUGH DATA TO TELL: the validation holds out only {n_points} "
+                       f"distinct point(s) of the train split{shown}; at least "
+                       f"{MIN_HELD_POINTS} are needed to judge how a law extrapolates. Treat "
+                       "the ranking as unvalidated; add runs at larger scales.")
+    if selected is None:
+        why = failed[0].reason if failed else "no candidate"
+        return False, (f"NO LAW COULD BE FITTED: every candidate failed its validation (first "
+                       f"reason: {why}).")
+    err = metric_error(metric, selected.validation_score)
+    limit = 1 - max_error if metric == "r2" else max_error
+    cmp = ">=" if metric == "r2" else "<="
+    value = selected.validation_score
+    if err <= max_error and spread is not None and spread > max_spread:
+        return False, (f"NOT DETERMINED BY THE DATA: the selected law validates with {name} "
+                       f"{value:.5f}, but the {PROBE_LAWS} best laws disagree by "
+                       f"{100 * spread:.0f}% (median) at {PROBE_FACTOR:g} times the largest "
+                       f"scales (more than {100 * max_spread:.0f}%): which law to trust for "
+                       "extrapolation is not settled; add runs at larger scales.")
+    if err <= max_error:
+        probe = "" if spread is None else \
+            f"; the {PROBE_LAWS} best laws agree within {100 * spread:.1f}% at " \
+            f"{PROBE_FACTOR:g} times the largest scales"
+        return True, (f"found: the selected law extrapolates within the train split with "
+                      f"validation {name} {value:.5f} ({cmp} {limit:g} required) on "
+                      f"{n_points} held-out points{probe}.")
+    return False, (f"NO LAW EXTRAPOLATES WELL: the best validation {name} is {value:.5f} "
+                   f"(needs {cmp} {limit:g} on rows held out at the largest scales of the train "
+                   f"split). The ranking is shown for information only; do not use these laws "
+                   f"to extrapolate.")

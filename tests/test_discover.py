@@ -1,0 +1,374 @@
+"""discover: the grammar, the validation folds, the search and its guarantees, the CLI, Ray."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import scalinglaws as sl
+from scalinglaws.data import make_dataset
+from scalinglaws.discover import (
+    DiscoverSettings,
+    Form,
+    Term,
+    analyse_inputs,
+    discover,
+    latex,
+    load_for_discovery,
+    render,
+    validation_folds,
+)
+from scalinglaws.discover._inputs import InputInfo, repeat_pairs
+from scalinglaws.laws import FormulaLaw
+
+from conftest import run_cli, shared_dataset_path
+
+TRUE = {"E": 1.8, "A": 400.0, "B": 2000.0, "alpha": 0.34, "beta": 0.37}
+SMALL = dict(max_rounds=1, beam=2, promote=2, n_starts=128, report=3)
+
+
+def chinchilla_frame(seed: int = 1, noise: float = 0.003) -> pd.DataFrame:
+    """Runs simulated from the Chinchilla law (Besiroglu et al. 2024 values), the largest model
+    size held out as the test split."""
+    df = sl.simulate(sl.get_law("chinchilla"), TRUE, {"N": (1e7, 3e9, 7), "D": (1e9, 3e11, 7)},
+                     noise=noise, seed=seed)
+    df = df.rename(columns={"N": "params", "D": "tokens"})
+    df["split"] = np.where(df["params"] >= df["params"].max(), "test", "train")
+    return df
+
+
+def chinchilla_data(df: pd.DataFrame | None = None):
+    df = chinchilla_frame() if df is None else df
+    return make_dataset(df, {"params": "params", "tokens": "tokens"}, "loss", split="split",
+                        name="sim")
+
+
+@pytest.fixture(scope="module")
+def sim_discovery():
+    return discover(chinchilla_data(), DiscoverSettings(catalogue=False, **SMALL))
+
+
+# ---------------------------------------------------------------------------------------------
+# grammar
+
+
+def _infos():
+    return (InputInfo("N", "scale", 1e7, 1e10, -0.9, 6), InputInfo("D", "scale", 1e9, 1e12, -0.9, 6),
+            InputInfo("U", "scale", 1e8, 1e12, -0.8, 6), InputInfo("lr", "positive", 1e-4, 1e-2, 0.1, 6),
+            InputInfo("r", "fraction", 0.0, 1.0, -0.5, 6))
+
+
+def _values(n=40, seed=3):
+    rng = np.random.default_rng(seed)
+    U = 10 ** rng.uniform(8, 11, n)
+    return {"N": 10 ** rng.uniform(7, 10, n), "D": U * 10 ** rng.uniform(0, 2, n), "U": U,
+            "lr": 10 ** rng.uniform(-4, -2, n), "r": rng.uniform(0, 1, n)}
+
+
+@pytest.mark.parametrize("form", [
+    Form((Term("pow", ("N",)), Term("pow", ("D",)))),
+    Form((Term("sat", ("N",)), Term("logistic", ("D",)), Term("richards", ("U",)))),
+    Form((Term("bpow", ("N",)), Term("inter", ("D", "N")), Term("log", ("U",))), offset=False),
+    Form((Term("fpow", ("r",)), Term("flog", ("r",)), Term("flin", ("r",))), link=("r",)),
+    Form((Term("pow", ("N",)), Term("bowl", ("lr",), ("D", "N")), Term("bowl", ("U",)),
+          Term("cross", ("U", "lr"))), bowls_multiply=True),
+    Form((Term("pow", ("N",)), Term("pow", ("D",)), Term("bowl", ("lr",), ("N",))),
+         effective=(("D", "U"),), sharing="exponents"),
+    Form((Term("pmean", ("D", "N")), Term("abowl", ("lr",), ("D", "N")), Term("nbowl", ("U",)),
+          Term("cross", ("U", "lr")))),
+    Form((Term("pmean", ("D", "U")), Term("abowl", ("lr",), ("N",))), bowls_multiply=True),
+])
+def test_rendered_formula_equals_readable_form(form):
+    """The fitted (expanded) formula and the readable (factored, with definitions) one are the
+    same function, and every amplitude and the offset are linear parameters."""
+    infos = _infos()
+    r = render(form, infos)
+    names = [i.name for i in infos]
+    fitted = sl.formula_law(r.formula, names, bounds=r.bounds)
+    readable = FormulaLaw(name="readable", formula=r.readable,
+                          inputs=tuple(n for n in fitted.inputs), params=fitted.params,
+                          definitions=tuple(r.definitions))
+    rng = np.random.default_rng(0)
+    theta = {}
+    for p in fitted.params:
+        lo, hi = p.typical_range()
+        theta[p.name] = float(rng.uniform(lo, hi)) if p.scale == "linear" else \
+            float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+    X = _values()
+    a = fitted.predict({k: X[k] for k in fitted.inputs}, theta)
+    b = readable.predict({k: X[k] for k in fitted.inputs}, theta)
+    np.testing.assert_allclose(a, b, rtol=1e-10)
+    amplitudes = [p for p in r.params if p == "E" or p.startswith("A")]
+    if not form.bowls_multiply:
+        amplitudes += [p for p in r.params if p.startswith("C")]
+    assert set(amplitudes) <= set(fitted.linear_params)
+    assert set(r.shared) <= set(fitted.param_names)
+    if form.sharing == "exponents":
+        assert r.shared and all(p.startswith(("a", "b", "g", "t")) for p in r.shared)
+
+
+def test_latex_of_a_formula():
+    assert latex("E + A1/params**a1", ["params"]) == r"E + \frac{A_{1}}{\mathrm{params}^{a_{1}}}"
+    assert latex("C2*(log(lr) - m2)**2", ["lr"]) == \
+        r"C_{2}\,\left(\log\left(\mathrm{lr}\right) - m_{2}\right)^{2}"
+    assert latex("A1*(1 + x/s1)**(-alpha)", ["x"]) == \
+        r"A_{1}\,\left(1 + \frac{\mathrm{x}}{s_{1}}\right)^{-\alpha}"
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs and folds
+
+
+def test_input_kinds_from_train_rows():
+    rng = np.random.default_rng(0)
+    n = 300
+    N = 10 ** rng.uniform(7, 9, n)
+    lr = 10 ** rng.uniform(-4, -2, n)
+    r = rng.uniform(0, 1, n)
+    r[:20] = 0.0
+    y = 2 + 50 / N ** 0.3 + 0.05 * (np.log(lr) + 6.5) ** 2 - 0.1 * r
+    kinds = {i.name: i.kind for i in analyse_inputs({"N": N, "lr": lr, "r": r}, y,
+                                                    np.zeros(n, int))}
+    assert kinds == {"N": "scale", "lr": "positive", "r": "fraction"}
+    forced = analyse_inputs({"N": N, "lr": lr}, y, np.zeros(n, int), scales=("lr",))
+    assert [i.kind for i in forced] == ["positive", "scale"]
+
+
+def test_repeat_pairs_need_single_epoch_rows():
+    infos = (InputInfo("D", "scale", 1, 1, -0.9, 5), InputInfo("U", "scale", 1, 1, -0.9, 5))
+    U = np.array([1e8, 1e8, 1e9, 1e9, 1e10])
+    assert repeat_pairs(infos, {"D": U * np.array([1, 8, 1, 40, 2]), "U": U}) == [("D", "U")]
+    # always at least 5 tokens per parameter: not a repetition of the other input
+    assert repeat_pairs(infos, {"D": U * np.array([5, 8, 6, 40, 9]), "U": U}) == []
+
+
+def test_folds_hold_out_the_largest_scales_and_the_frontier():
+    N, D = np.meshgrid([1e7, 1e8, 1e9, 1e10], [1e9, 1e10, 1e11, 1e12], indexing="ij")
+    X = {"N": N.ravel(), "D": D.ravel()}
+    infos = (InputInfo("N", "scale", 1e7, 1e10, -0.9, 4), InputInfo("D", "scale", 1e9, 1e12, -0.9, 4))
+    codes = np.zeros(16, int)
+    folds = {f.name: f.held_out for f in validation_folds(X, codes, infos)}
+    assert set(folds) == {"largest N", "largest D", "frontier (N, D)"}
+    np.testing.assert_array_equal(folds["largest N"], X["N"] == 1e10)
+    np.testing.assert_array_equal(folds["largest D"], X["D"] == 1e12)
+    np.testing.assert_array_equal(folds["frontier (N, D)"], (X["N"] == 1e10) & (X["D"] == 1e12))
+    series = {f.name: f.held_out for f in validation_folds(X, codes, infos, scheme="series")}
+    np.testing.assert_array_equal(series["last D of each series"], X["D"] == 1e12)
+    # without scales: a K-fold that covers every row exactly once
+    mix = (InputInfo("r1", "fraction", 0, 1, 0, 9), InputInfo("r2", "fraction", 0, 1, 0, 9))
+    w = np.linspace(0, 1, 10)
+    kf = validation_folds({"r1": w, "r2": 1 - w}, np.zeros(10, int), mix, kfold=5, seed=0)
+    assert len(kf) == 5
+    np.testing.assert_array_equal(np.sum([f.held_out for f in kf], axis=0), np.ones(10))
+
+
+# ---------------------------------------------------------------------------------------------
+# the search
+
+
+def test_recovers_the_simulating_law(sim_discovery):
+    """On runs simulated from E + A/N**alpha + B/D**beta, the search (without the catalogue)
+    selects exactly that form and extrapolates to the held-out largest model size."""
+    sel = sim_discovery.selected
+    assert sel.key == "E + pow(params) + pow(tokens)"
+    assert sel.n_params == 5
+    assert sim_discovery.extrapolates
+    assert sel.validation_score > 0.999
+    assert sel.test_r2 > 0.999
+    p = sel.params
+    assert p["a1"] == pytest.approx(TRUE["alpha"], abs=0.03)
+    assert p["a2"] == pytest.approx(TRUE["beta"], abs=0.03)
+    assert p["E"] == pytest.approx(TRUE["E"], abs=0.05)
+
+
+def test_test_split_values_cannot_change_the_selection(sim_discovery):
+    """Replacing every test-split target by garbage changes the test scores only: the same forms
+    are evaluated, with the same validation scores, in the same order."""
+    df = chinchilla_frame()
+    rng = np.random.default_rng(7)
+    test = df["split"] == "test"
+    df.loc[test, "loss"] = df.loc[test, "loss"] * rng.uniform(0.5, 3.0, int(test.sum()))
+    other = discover(chinchilla_data(df), DiscoverSettings(catalogue=False, **SMALL))
+    a, b = sim_discovery.to_dict(), other.to_dict()
+    assert [c["formula"] for c in a["candidates"]] == [c["formula"] for c in b["candidates"]]
+    assert [c["validation"] for c in a["candidates"]] == [c["validation"] for c in b["candidates"]]
+    assert a["selected"]["formula"] == b["selected"]["formula"]
+    assert a["selected"]["params"] == b["selected"]["params"]
+    assert a["selected"]["test_r2"] > 0.999 > b["selected"]["test_r2"]
+
+
+def test_real_test_split_cannot_change_the_selection():
+    """The same guarantee on real data (SLDBench fine-tuning, 42 groups): the test losses
+    shuffled across rows leave the search and its selection unchanged."""
+    (data,) = load_for_discovery(shared_dataset_path("sldbench_sft_rectified"))
+    settings = DiscoverSettings(catalogue=True, max_rounds=1, beam=1, promote=1, n_starts=64,
+                                report=2, max_screened=6)
+    a = discover(data, settings).to_dict()
+    test = np.asarray(data.split) == "test"
+    y = np.asarray(data.y, float).copy()
+    y[test] = np.random.default_rng(3).permutation(y[test]) * 1.5
+    b = discover(replace(data, y=y), settings).to_dict()
+    assert [c["formula"] for c in a["candidates"]] == [c["formula"] for c in b["candidates"]]
+    assert [c["validation"] for c in a["candidates"]] == [c["validation"] for c in b["candidates"]]
+    assert a["selected"]["params"] == b["selected"]["params"]
+    assert a["selected"]["test_r2"] > 0.9 > b["selected"]["test_r2"]
+
+
+def test_screening_limit_is_deterministic_and_reported():
+    settings = DiscoverSettings(catalogue=False, max_rounds=3, beam=2, promote=1, n_starts=64,
+                                report=2, max_screened=7)
+    res = discover(chinchilla_data(), settings)
+    assert res.search["screened"] == 7 and res.search["stopped_by_limit"]
+    assert "stopped by the screening limit" in res.summary()
+    assert discover(chinchilla_data(), settings).to_dict() == res.to_dict()
+
+
+def test_deterministic_for_a_seed(sim_discovery):
+    again = discover(chinchilla_data(), DiscoverSettings(catalogue=False, **SMALL))
+    assert again.to_dict() == sim_discovery.to_dict()
+
+
+def test_catalogue_seeds_and_json_record():
+    res = discover(chinchilla_data(), DiscoverSettings(**SMALL))
+    d = res.to_dict()
+    for key in ("dataset", "selected", "candidates"):
+        assert key in d
+    for key in ("formula", "n_params", "validation_score", "test_r2"):
+        assert key in d["selected"]
+    assert any(c["origin"] == "catalogue" and c["key"] == "catalogue:chinchilla"
+               for c in d["candidates"])
+    json.dumps(d)  # JSON-ready
+
+
+def test_says_when_no_law_extrapolates():
+    """A target that is noise around a constant: nothing extrapolates, and the verdict says so."""
+    rng = np.random.default_rng(0)
+    df = chinchilla_frame()
+    df["loss"] = 3.0 * np.exp(0.05 * rng.standard_normal(len(df)))
+    res = discover(chinchilla_data(df), DiscoverSettings(catalogue=False, **SMALL))
+    assert not res.extrapolates
+    assert res.verdict.startswith("NO LAW EXTRAPOLATES WELL")
+    assert res.selected.validation_score < 0.8
+
+
+def test_unseen_dataset_with_few_runs_is_not_called_a_discovery():
+    """bnsl_4digit_addition (an unseen dataset: 14 train runs along one scale, a sharp break
+    after them): the validation holds out 4 points, too few to judge, and the verdict says so
+    instead of presenting the best-validated law as a discovery."""
+    (data,) = load_for_discovery(shared_dataset_path("bnsl_4digit_addition"))
+    res = discover(data, DiscoverSettings(**SMALL))
+    assert res.n_train == 14 and res.n_test == 3
+    assert not res.extrapolates
+    assert res.verdict.startswith("NOT ENOUGH DATA TO TELL")
+    assert res.search["probe_spread"] > 0.5  # the best laws disagree beyond the data
+
+
+def test_verdict_when_good_laws_disagree_beyond_the_data(sim_discovery):
+    """Laws that validate well but disagree by more than max_spread at twice the largest scales
+    are not a discovery; agreeing ones are."""
+    from scalinglaws.discover._search import _verdict
+
+    sel = sim_discovery.selected
+    ok, text = _verdict(sel, [], "r2", 0.2, 20, 0.3, 0.1)
+    assert not ok and text.startswith("NOT DETERMINED BY THE DATA") and "30%" in text
+    ok, text = _verdict(sel, [], "r2", 0.2, 20, 0.01, 0.1)
+    assert ok and text.startswith("found")
+
+
+def test_says_when_there_is_too_little_data_to_tell():
+    """Four runs along one scale leave one point to validate on: not enough to judge."""
+    df = chinchilla_frame().iloc[::7].iloc[:4].copy()  # four model sizes, one token count
+    df["split"] = "train"
+    res = discover(chinchilla_data(df), DiscoverSettings(catalogue=False, **SMALL))
+    assert [f["held_out"] for f in res.folds] == [1]
+    assert not res.extrapolates
+    assert res.verdict.startswith("NOT ENOUGH DATA TO TELL")
+
+
+def test_settings_are_checked():
+    with pytest.raises(sl.InputError, match="metric"):
+        DiscoverSettings(metric="mape")
+    with pytest.raises(sl.InputError, match="validation scheme"):
+        DiscoverSettings(folds="random")
+    with pytest.raises(sl.InputError, match="too few"):
+        discover(chinchilla_data().subset(np.arange(3)), DiscoverSettings(**SMALL))
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+
+
+@pytest.fixture(scope="module")
+def sim_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sim")
+    chinchilla_frame().to_csv(folder / "data.csv", index=False)
+    (folder / "dataset.toml").write_text(
+        'name = "sim"\ndescription = "simulated Chinchilla runs"\n'
+        'inputs = ["params", "tokens"]\ntarget = "loss"\nsplit = "split"\n')
+    return folder
+
+
+def test_cli_json_save_fit_and_predict(sim_folder, tmp_path):
+    fit = tmp_path / "fit.json"
+    law = tmp_path / "law.json"
+    out = run_cli("discover", sim_folder, "--max-rounds", "1", "--beam", "2", "--starts", "128",
+                  "--jobs", "1", "--no-catalogue", "--format", "json", "--save-fit", fit,
+                  "--save-law", law, "-q")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["dataset"] == "sim" and d["extrapolates"] is True
+    assert d["selected"]["formula"] == "E + A1/params**a1 + A2/tokens**a2"
+    assert d["selected"]["test_r2"] > 0.999
+    rec = json.loads(law.read_text())
+    assert rec["kind"] == "formula" and rec["formula"] == d["selected"]["formula"]
+    pred = run_cli("predict", fit, "--at", "params=3e9,tokens=3e11", "--format", "json")
+    assert pred.returncode == 0, pred.stderr
+    value = json.loads(pred.stdout)["predictions"][0]["prediction"]
+    truth = TRUE["E"] + TRUE["A"] / 3e9 ** TRUE["alpha"] + TRUE["B"] / 3e11 ** TRUE["beta"]
+    assert value == pytest.approx(truth, rel=0.01)
+    # the printed fit command reproduces the saved fit
+    again = run_cli("fit", sim_folder, "--law", rec["formula"], *sum(
+        (["--bound", f"{k}={v[0]}:{v[1]}"] for k, v in rec["bounds"].items()), []),
+        "--format", "json")
+    assert again.returncode == 0, again.stderr
+    saved = json.loads(fit.read_text())
+    assert json.loads(again.stdout)["params"] == pytest.approx(saved["params"], rel=1e-6)
+    # existing files are kept without --force
+    keep = run_cli("discover", sim_folder, "--max-rounds", "0", "--save-fit", fit, "-q")
+    assert keep.returncode == 2 and "exists" in keep.stderr and "Traceback" not in keep.stderr
+
+
+def test_cli_bad_input_is_one_line(sim_folder):
+    out = run_cli("discover", sim_folder, "--scale", "flops", "-q")
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "flops" in out.stderr
+    out = run_cli("discover", sim_folder, "--ray-address", "auto")
+    assert out.returncode == 2 and "--backend ray" in out.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Ray
+
+
+def test_small_search_on_a_local_ray_instance(sim_discovery):
+    """The same search on a local Ray instance selects the same law with the same scores."""
+    try:
+        import ray
+    except ImportError:
+        pytest.fail("Ray is not installed: install the test extras with "
+                    "pip install -e '.[test,ray]'")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = discover(chinchilla_data(), DiscoverSettings(catalogue=False, backend="ray",
+                                                               jobs=2, **SMALL))
+    finally:
+        ray.shutdown()
+    assert res.to_dict() == sim_discovery.to_dict()
+    assert not math.isnan(res.selected.validation_score)
