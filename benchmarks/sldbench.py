@@ -88,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         settings=BenchSettings(losses=("l2",), space="raw", seed=args.seed))
 
     text = render(reports, timings, args.jobs)
+    if args.output and os.path.exists(args.output):
+        # keep the discovery section written by benchmarks/discover_sldbench.py --update
+        old = open(args.output, encoding="utf-8").read()
+        begin = old.find("<!-- discover:begin")
+        if begin >= 0:
+            text = text.rstrip() + "\n\n" + old[begin:]
     if args.output:
         write_atomic(args.output, text, force=args.force)
         print(f"wrote {args.output}", file=sys.stderr)
