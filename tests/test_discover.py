@@ -160,6 +160,19 @@ def test_folds_hold_out_the_largest_scales_and_the_frontier():
     np.testing.assert_array_equal(folds["frontier (N, D)"], (X["N"] == 1e10) & (X["D"] == 1e12))
     series = {f.name: f.held_out for f in validation_folds(X, codes, infos, scheme="series")}
     np.testing.assert_array_equal(series["last D of each series"], X["D"] == 1e12)
+    # both: the union, each distinct fold once; auto: series only with a hyperparameter input
+    both = validation_folds(X, codes, infos, scheme="both")
+    assert {f.name for f in both} == {"largest N", "largest D", "frontier (N, D)"}
+    assert len(both) == 3  # on a full grid the series folds equal the largest ones
+    assert [f.name for f in validation_folds(X, codes, infos, scheme="auto")] == \
+        [f.name for f in validation_folds(X, codes, infos, scheme="largest")]
+    lr = np.tile([1e-3, 3e-3], 8)
+    Xh = {"N": np.repeat(X["N"], 1), "D": X["D"], "lr": lr}
+    hyper = infos + (InputInfo("lr", "positive", 1e-3, 3e-3, 0.1, 2),)
+    assert [f.name for f in validation_folds(Xh, codes, hyper, scheme="auto")] == \
+        [f.name for f in validation_folds(Xh, codes, hyper, scheme="series")]
+    assert any(f.name.startswith("last") for f in validation_folds(Xh, codes, hyper,
+                                                                    scheme="auto"))
     # without scales: a K-fold that covers every row exactly once
     mix = (InputInfo("r1", "fraction", 0, 1, 0, 9), InputInfo("r2", "fraction", 0, 1, 0, 9))
     w = np.linspace(0, 1, 10)
@@ -204,10 +217,12 @@ def test_test_split_values_cannot_change_the_selection(sim_discovery):
 
 
 def test_real_test_split_cannot_change_the_selection():
-    """The same guarantee on real data (SLDBench fine-tuning, 42 groups): the test losses
-    shuffled across rows leave the search and its selection unchanged."""
+    """The same guarantee on real data (SLDBench fine-tuning, 6 of its 42 curves): the test
+    losses shuffled across rows and scaled leave the search and its selection unchanged."""
     (data,) = load_for_discovery(shared_dataset_path("sldbench_sft_rectified"))
-    settings = DiscoverSettings(catalogue=True, max_rounds=1, beam=1, promote=1, n_starts=64,
+    groups = np.asarray(data.group).astype(str)
+    data = data.subset(np.isin(groups, sorted(set(groups))[:6]))
+    settings = DiscoverSettings(catalogue=False, max_rounds=1, beam=1, promote=1, n_starts=64,
                                 report=2, max_screened=6)
     a = discover(data, settings).to_dict()
     test = np.asarray(data.split) == "test"
@@ -339,6 +354,7 @@ def test_cli_json_save_fit_and_predict(sim_folder, tmp_path):
     assert again.returncode == 0, again.stderr
     saved = json.loads(fit.read_text())
     assert json.loads(again.stdout)["params"] == pytest.approx(saved["params"], rel=1e-6)
+    assert d["selected"]["fit_command"].startswith(f"scalinglaws fit {sim_folder} --target loss")
     # existing files are kept without --force
     keep = run_cli("discover", sim_folder, "--max-rounds", "0", "--save-fit", fit, "-q")
     assert keep.returncode == 2 and "exists" in keep.stderr and "Traceback" not in keep.stderr

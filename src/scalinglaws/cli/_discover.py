@@ -65,7 +65,8 @@ def _split_list(text: str | None) -> list[str] | None:
               show_default=True,
               help="Largest disagreement of the 3 best laws at twice the largest scales for a "
                    "verdict of 'found'.")
-@click.option("--folds", type=click.Choice(["largest", "series", "kfold"]), default="largest",
+@click.option("--folds", type=click.Choice(["auto", "largest", "series", "both", "kfold"]),
+              default="auto",
               show_default=True, help="Validation folds inside the train split.")
 @click.option("--scale", "scales", default=None, metavar="COL1,COL2",
               help="Inputs to extrapolate along in validation (default: detected).")

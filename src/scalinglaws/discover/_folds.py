@@ -60,8 +60,8 @@ class Fold:
                 "fitted": int(self.fit_mask.sum())}
 
 
-FoldScheme = Literal["largest", "series", "kfold"]
-FOLD_SCHEMES: tuple[str, ...] = ("largest", "series", "kfold")
+FoldScheme = Literal["auto", "largest", "series", "both", "kfold"]
+FOLD_SCHEMES: tuple[str, ...] = ("auto", "largest", "series", "both", "kfold")
 
 
 def validation_folds(X: dict[str, np.ndarray], codes: np.ndarray, infos: tuple[InputInfo, ...],
@@ -77,11 +77,14 @@ def validation_folds(X: dict[str, np.ndarray], codes: np.ndarray, infos: tuple[I
         Group code of each train row.
     infos : tuple of InputInfo
         The inputs' kinds.
-    scheme : {"largest", "series", "kfold"}
+    scheme : {"largest", "series", "both", "auto", "kfold"}
         ``largest``: per scale, the rows at its largest values in each group, plus the frontier;
         ``series``: per scale, the last rows of each series along it (runs sharing the other
-        scales), plus the frontier; ``kfold``: a K-fold over input points (also used whenever
-        the data has no scale input).
+        scales), plus the frontier; ``both``: the folds of the two; ``auto``: ``series`` when
+        there are two or more scales and a hyperparameter input (a positive input that is not a
+        scale: each scale cell is then a sweep, and each series' last cells are the natural
+        extrapolation), else ``largest``; ``kfold``: a K-fold over input points (also used
+        whenever the data has no scale input).
     holdout : float
         Share of the distinct values of a scale held out at its top (at least one value).
     kfold : int
@@ -100,6 +103,18 @@ def validation_folds(X: dict[str, np.ndarray], codes: np.ndarray, infos: tuple[I
         input points to fit (a group too small for that is never held out).
     """
     scales = [i.name for i in infos if i.kind == "scale"]
+    if scheme == "auto":
+        hyper = any(i.kind == "positive" for i in infos)
+        scheme = "series" if len(scales) >= 2 and hyper else "largest"
+    if scheme == "both":
+        if len(scales) < 2:
+            scheme = "largest"
+        else:
+            folds = [*validation_folds(X, codes, infos, scheme="largest", holdout=holdout,
+                                       origins=origins, seed=seed),
+                     *validation_folds(X, codes, infos, scheme="series", holdout=holdout,
+                                       origins=origins, seed=seed)]
+            return _distinct(folds)
     n = len(codes)
     points = _point_ids(X, n)
     folds: list[Fold] = []
@@ -151,6 +166,11 @@ def validation_folds(X: dict[str, np.ndarray], codes: np.ndarray, infos: tuple[I
             assign[rows] = [fold_of[int(p)] for p in points[rows]]
         for f in range(kfold):
             folds.append(Fold(f"fold {f + 1} of {kfold}", assign == f))
+    return _distinct(folds)
+
+
+def _distinct(folds: list[Fold]) -> list[Fold]:
+    """The non-empty folds, each once (the first of equal ones)."""
     out, seen = [], set()
     for fold in folds:
         key = fold.held_out.tobytes() + fold.fit_mask.tobytes()

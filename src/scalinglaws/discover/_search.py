@@ -87,7 +87,7 @@ class DiscoverSettings:
     max_spread : float
         Largest relative disagreement of the best laws at twice the largest scales for a verdict
         of "found" (see :data:`PROBE_FACTOR`).
-    folds : {"largest", "series", "kfold"}
+    folds : {"auto", "largest", "series", "both", "kfold"}
         Validation scheme (see :func:`scalinglaws.discover.validation_folds`).
     holdout : float
         Share of the distinct values of each scale held out at its top in a fold.
@@ -128,7 +128,7 @@ class DiscoverSettings:
     metric: str = "r2"
     max_error: float | None = None
     max_spread: float = 0.1
-    folds: str = "largest"
+    folds: str = "auto"
     holdout: float = 0.15
     origins: int = 3
     kfold: int = 5
