@@ -106,9 +106,11 @@ class Candidate:
         rec["readable"] = self.readable
         return rec
 
-    def fit_command(self, data: str) -> str:
-        """The ``scalinglaws fit`` command that fits this law to ``data``."""
+    def fit_command(self, data: str, target: str | None = None) -> str:
+        """The ``scalinglaws fit`` command that fits this law to ``target`` of ``data``."""
         parts = ["scalinglaws", "fit", data]
+        if target is not None:
+            parts += ["--target", target]
         if self.catalogue is not None:
             parts += ["--law", self.catalogue]
             for k, v in self.inputs.items():
@@ -215,7 +217,7 @@ class Discovery:
                    "definitions": [list(d) for d in s.definitions], "n_params": s.n_params,
                    "validation_score": s.validation_score, "test_r2": s.test_r2,
                    "test": s.test, "shared": list(s.shared), "params": s.params,
-                   "law": s.law_record(), "fit_command": s.fit_command(self.source or "DATA")}
+                   "law": s.law_record(), "fit_command": s.fit_command(self.source or "DATA", self.target)}
         return {
             "dataset": self.dataset, "target": self.target, "metric": self.metric,
             "extrapolates": self.extrapolates, "verdict": self.verdict, "selected": sel,
@@ -264,7 +266,7 @@ class Discovery:
             if sel.shared:
                 lines.append(f"          shared across groups: {', '.join(sel.shared)}")
             lines.append(f"LaTeX     {sel.latex}")
-            lines.append(f"fit it    {sel.fit_command(self.source or 'DATA')}")
+            lines.append(f"fit it    {sel.fit_command(self.source or 'DATA', self.target)}")
         return "\n".join(lines)
 
 
