@@ -61,6 +61,18 @@ def test_version():
     assert proc.stdout.strip() == f"scalinglaws, version {sl.__version__}"
 
 
+def test_python_dash_m_is_the_same_command():
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "scalinglaws", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"scalinglaws, version {sl.__version__}"
+    bad = subprocess.run([sys.executable, "-m", "scalinglaws", "fit"], capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and "Usage: scalinglaws fit" in bad.stderr
+
+
 @pytest.mark.parametrize(
     "verb", [(), ("fit",), ("predict",), ("laws",), ("laws", "show"), ("simulate",)],
     ids=lambda v: " ".join(v) or "top")
