@@ -133,6 +133,69 @@ class Problem:
         pred, _ = self.model(U)
         return objective_value(residuals(pred, self.y, self.space), w, self.loss, self.delta)
 
+    def blocks(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Rows that share a parameter layout, and their slots: ``[(rows, slots (P,)), ...]``.
+
+        With groups there is one block per group; a row's Jacobian is non-zero only in its
+        block's ``P`` slots, which lets the normal equations be built block by block.
+        """
+        cached = getattr(self, "_blocks", None)
+        if cached is None:
+            patterns, inverse = np.unique(self.index, axis=0, return_inverse=True)
+            inverse = np.asarray(inverse).reshape(-1)
+            cached = [(np.flatnonzero(inverse == b), patterns[b]) for b in range(len(patterns))]
+            object.__setattr__(self, "_blocks", cached)
+        return cached
+
+    def normal_equations(self, U: np.ndarray, w: np.ndarray):
+        """Predictions, and the gradient and Gauss-Newton matrix of the IRLS quadratic.
+
+        Parameters
+        ----------
+        U : ndarray, shape (B, K)
+            Internal coordinates.
+        w : ndarray, shape (B, n)
+            Observation weights.
+
+        Returns
+        -------
+        pred : ndarray, shape (B, n)
+        g : ndarray, shape (B, K)
+            ``sum_i omega_i r_i J_i`` (in the residuals' space).
+        H : ndarray, shape (B, K, K)
+            ``sum_i omega_i J_i J_i^T``.
+
+        Without groups this is the dense product. With groups the law's Jacobian ``(B, n, P)``
+        is never spread over all ``K`` slots: each block of rows adds its ``P x P`` product to
+        the slots it uses, so the cost grows with the number of rows, not rows times slots.
+        """
+        theta = self.natural(U)
+        B, n, K = U.shape[0], len(self.y), self.K
+        th = theta if self.trivial_layout else theta[:, self.index]
+        v, J = self.law._evaluate(self.law._inputs(self.X), th, True)
+        pred = np.broadcast_to(v, (B, n))
+        J = np.broadcast_to(J, (B, n, self.law.n_params))
+        is_log = self.is_log if self.trivial_layout else self.is_log[self.index]
+        with np.errstate(all="ignore"):
+            scale = np.where(is_log, th, 1.0)
+            J = J * (scale[:, None, :] if self.trivial_layout else scale)
+            r = residuals(pred, self.y, self.space)
+            if self.space == "log":
+                J = J / pred[:, :, None]
+            om = w * irls_weight(r, self.loss, self.delta)
+            Jw = J * om[:, :, None]
+            if self.trivial_layout:
+                g = np.einsum("bnk,bn->bk", Jw, r)
+                H = np.matmul(Jw.transpose(0, 2, 1), J)
+                return pred, g, H
+            g = np.zeros((B, K))
+            H = np.zeros((B, K, K))
+            for rows, slots in self.blocks():
+                Jb, Jwb = J[:, rows], Jw[:, rows]
+                g[:, slots] += np.einsum("bnk,bn->bk", Jwb, r[:, rows])
+                H[:, slots[:, None], slots[None, :]] += np.matmul(Jwb.transpose(0, 2, 1), Jb)
+        return pred, g, H
+
 
 def make_problem(law: Law, X, y, *, groups: np.ndarray | None = None,
                  shared: tuple[str, ...] = (), loss: Loss = "huber", delta: float = 1e-3,
@@ -347,15 +410,8 @@ def levenberg_marquardt(problem: Problem, U0: np.ndarray, w: np.ndarray, *, max_
         if idx.size == 0:
             break
         Ua, Wa = U[idx], W[idx]
-        pred, J = problem.model(Ua, jac=True)
+        _, g, H = problem.normal_equations(Ua, Wa)
         nfev += 1
-        with np.errstate(all="ignore"):
-            r = residuals(pred, problem.y, problem.space)
-            if problem.space == "log":
-                J = J / pred[:, :, None]
-            om = Wa * irls_weight(r, problem.loss, problem.delta)
-            g = np.einsum("bn,bn,bnk->bk", om, r, J)
-            H = np.einsum("bnk,bn,bnl->bkl", J, om, J)
         bad = ~np.all(np.isfinite(g), axis=1) | ~np.all(np.isfinite(H), axis=(1, 2))
         g[bad] = 0.0
         H[bad] = eye
