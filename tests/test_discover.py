@@ -140,6 +140,24 @@ def test_input_kinds_from_train_rows():
     assert [i.kind for i in forced] == ["positive", "scale"]
 
 
+def test_a_scale_hidden_by_another_input_is_found_with_the_others_held_fixed():
+    # model size swept at every samples-seen value, whose effect is ten times larger: over all
+    # rows size barely moves the target, but at a fixed samples-seen it always lowers it
+    N, S = np.meshgrid(np.array([1, 2, 4, 8, 16]) * 1e7, np.geomspace(1e8, 3.2e9, 6))
+    N, S = N.ravel(), S.ravel()
+    y = 2 + 0.5 * (N / 1e7) ** -0.3 + 20 * (S / 1e8) ** -0.5
+    infos = {i.name: i for i in analyse_inputs({"N": N, "S": S}, y, np.zeros(N.size, int))}
+    assert abs(infos["N"].correlation) < 0.4          # the marginal view alone would miss it
+    assert infos["N"].series_correlation == pytest.approx(-1.0)
+    assert infos["N"].kind == "scale" and infos["S"].kind == "scale"
+    # a bowl stays a hyperparameter: a learning rate swept around its optimum at each size
+    lr = np.tile(np.geomspace(1e-4, 1e-2, 6), 5)
+    M = np.repeat(np.array([1, 2, 4, 8, 16]) * 1e7, 6)
+    y2 = 2 + 50 / M ** 0.3 + 0.05 * (np.log(lr) + 6.9) ** 2
+    kinds = {i.name: i.kind for i in analyse_inputs({"N": M, "lr": lr}, y2, np.zeros(30, int))}
+    assert kinds == {"N": "scale", "lr": "positive"}
+
+
 def test_repeat_pairs_need_single_epoch_rows():
     infos = (InputInfo("D", "scale", 1, 1, -0.9, 5), InputInfo("U", "scale", 1, 1, -0.9, 5))
     U = np.array([1e8, 1e8, 1e9, 1e9, 1e10])

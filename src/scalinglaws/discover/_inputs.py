@@ -19,8 +19,11 @@ InputKind = Literal["scale", "positive", "fraction", "real", "constant"]
 
 #: An input is a *scale* when it is positive, spans at least this ratio (max / min) ...
 SCALE_RATIO = 3.0
-#: ... and the target moves monotonically with it (|Spearman rank correlation| within groups).
+#: ... and the target moves monotonically with it (|Spearman rank correlation| within groups,
+#: or within series that hold the other inputs fixed).
 SCALE_CORRELATION = 0.4
+#: Share of the rows that series (rows sharing the other inputs) must cover to be read.
+SERIES_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,8 @@ class InputInfo:
     name : str
         The name used in formulas (the column name).
     kind : {"scale", "positive", "fraction", "real", "constant"}
-        ``scale``: positive, spans decades and the target moves monotonically with it (model
-        size, tokens, examples seen); ``positive``: positive but not a scale (a learning rate,
+        ``scale``: positive, spans decades and the target moves monotonically with it, over
+        each group or with the other inputs held fixed (model size, tokens, examples seen); ``positive``: positive but not a scale (a learning rate,
         a batch size: the target may have an optimum in it); ``fraction``: values in [0, 1]
         with some zeros or that sum to one with other fractions (mixture proportions);
         ``real``: anything else; ``constant``: one value in the train rows (no term uses it).
@@ -44,6 +47,8 @@ class InputInfo:
         undefined).
     n_distinct : int
         Number of distinct values in the train rows.
+    series_correlation : float
+        The same correlation with the other inputs held fixed (:func:`series_correlation`).
     """
 
     name: str
@@ -52,6 +57,7 @@ class InputInfo:
     hi: float
     correlation: float
     n_distinct: int
+    series_correlation: float = 0.0
 
     @property
     def ref(self) -> float:
@@ -64,7 +70,8 @@ class InputInfo:
     def to_dict(self) -> dict:
         """JSON-ready description."""
         return {"name": self.name, "kind": self.kind, "min": self.lo, "max": self.hi,
-                "correlation": self.correlation, "distinct": self.n_distinct}
+                "correlation": self.correlation, "series_correlation": self.series_correlation,
+                "distinct": self.n_distinct}
 
 
 def _round_sig(x: float) -> float:
@@ -81,6 +88,11 @@ def within_group_correlation(x: np.ndarray, y: np.ndarray, codes: np.ndarray) ->
     Groups where ``x`` or ``y`` is constant (or with fewer than three rows) are left out; 0.0
     when no group qualifies.
     """
+    return _rank_correlation(x, y, codes)[0]
+
+
+def _rank_correlation(x: np.ndarray, y: np.ndarray, codes: np.ndarray) -> tuple[float, int]:
+    """``(mean within-group Spearman correlation, number of rows in the groups used)``."""
     total, weight = 0.0, 0
     for g in np.unique(codes):
         m = codes == g
@@ -90,7 +102,25 @@ def within_group_correlation(x: np.ndarray, y: np.ndarray, codes: np.ndarray) ->
         if np.isfinite(rho):
             total += float(rho) * int(m.sum())
             weight += int(m.sum())
-    return total / weight if weight else 0.0
+    return (total / weight if weight else 0.0), weight
+
+
+def series_correlation(name: str, X: dict[str, np.ndarray], y: np.ndarray,
+                       codes: np.ndarray) -> float:
+    """Spearman correlation of input ``name`` with the target with the other inputs held fixed.
+
+    Rows that share the group and the values of every other input form a *series* (a model
+    size swept at a fixed number of samples seen, say); the correlation is the mean over
+    series of three rows or more, weighted by size. It is 0.0 unless such series hold at least
+    :data:`SERIES_COVERAGE` of the rows, because a few series say little about the rest.
+    """
+    others = [np.asarray(v, float) for k, v in X.items() if k != name]
+    if not others:
+        return 0.0
+    keys = np.column_stack([np.asarray(codes, float), *others])
+    series = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
+    rho, used = _rank_correlation(np.asarray(X[name], float), np.asarray(y, float), series)
+    return rho if used >= SERIES_COVERAGE * len(y) else 0.0
 
 
 def analyse_inputs(X: dict[str, np.ndarray], y: np.ndarray, codes: np.ndarray,
@@ -120,6 +150,7 @@ def analyse_inputs(X: dict[str, np.ndarray], y: np.ndarray, codes: np.ndarray,
     for name, v in arrays.items():
         lo, hi = float(np.min(v)), float(np.max(v))
         rho = within_group_correlation(v, np.asarray(y, float), codes)
+        rho_series = series_correlation(name, arrays, y, codes)
         distinct = int(np.unique(v).size)
         if distinct < 2:
             kind: InputKind = "constant"
@@ -128,13 +159,14 @@ def analyse_inputs(X: dict[str, np.ndarray], y: np.ndarray, codes: np.ndarray,
         elif lo > 0:
             if scales is not None:
                 kind = "scale" if name in scales else "positive"
-            elif hi / lo >= SCALE_RATIO and abs(rho) >= SCALE_CORRELATION and distinct >= 3:
+            elif hi / lo >= SCALE_RATIO and distinct >= 3 and \
+                    max(abs(rho), abs(rho_series)) >= SCALE_CORRELATION:
                 kind = "scale"
             else:
                 kind = "positive"
         else:
             kind = "real"
-        out.append(InputInfo(name, kind, lo, hi, float(rho), distinct))
+        out.append(InputInfo(name, kind, lo, hi, float(rho), distinct, float(rho_series)))
     return tuple(out)
 
 
