@@ -288,6 +288,10 @@ def test_says_when_no_law_extrapolates():
     assert not res.extrapolates
     assert res.verdict.startswith("NO LAW EXTRAPOLATES WELL")
     assert res.selected.validation_score < 0.8
+    text = res.summary(5)
+    assert "\nselected " not in text       # the best-ranked law is not called a selection
+    assert f"\nbest      {res.selected.readable}\n" in text
+    assert "not validated for extrapolation" in text
 
 
 def test_unseen_dataset_with_few_runs_is_not_called_a_discovery():
@@ -376,6 +380,21 @@ def test_cli_json_save_fit_and_predict(sim_folder, tmp_path):
     # existing files are kept without --force
     keep = run_cli("discover", sim_folder, "--max-rounds", "0", "--save-fit", fit, "-q")
     assert keep.returncode == 2 and "exists" in keep.stderr and "Traceback" not in keep.stderr
+
+
+def test_cli_saving_a_law_that_does_not_extrapolate_warns(tmp_path):
+    rng = np.random.default_rng(0)
+    df = chinchilla_frame()
+    df["loss"] = 3.0 * np.exp(0.05 * rng.standard_normal(len(df)))
+    df.to_csv(tmp_path / "noise.csv", index=False)
+    out = run_cli("discover", tmp_path / "noise.csv", "--inputs", "params,tokens", "--target",
+                  "loss", "--split", "split", "--max-rounds", "0", "--starts", "64", "--jobs",
+                  "1", "--no-catalogue", "--save-law", tmp_path / "law.json", "-q")
+    assert out.returncode == 0, out.stderr
+    assert "NO LAW EXTRAPOLATES WELL" in out.stdout and "\nbest      " in out.stdout
+    assert "warning: NO LAW EXTRAPOLATES WELL: the saved law is the best-ranked one, not " \
+           "validated for extrapolation" in out.stderr
+    assert (tmp_path / "law.json").is_file()
 
 
 def test_cli_bad_input_is_one_line(sim_folder):

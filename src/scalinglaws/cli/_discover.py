@@ -137,6 +137,9 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
         raise InputError(f"this dataset has {len(report.results)} targets: choose one with "
                          "--target to save its law or fit")
     result = report.results[0]
+    if (save_law or save_fit) and result.selected is not None and not result.extrapolates:
+        click.echo(f"warning: {result.verdict.split(':')[0]}: the saved law is the best-ranked "
+                   "one, not validated for extrapolation", err=True)
     if save_law:
         if result.selected is None:
             raise InputError("no law was selected, nothing to save")

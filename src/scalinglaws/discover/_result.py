@@ -260,7 +260,11 @@ class Discovery:
         lines.append(self.verdict)
         if self.selected is not None:
             sel = self.selected
-            lines.append(f"selected  {sel.readable}")
+            if self.extrapolates:
+                lines.append(f"selected  {sel.readable}")
+            else:  # the best-ranked law, but not a discovery: say so next to it
+                lines.append(f"best      {sel.readable}")
+                lines.append("          not validated for extrapolation (see the verdict above)")
             for name, d in sel.definitions:
                 lines.append(f"          where {name} = {d}")
             if sel.shared:
