@@ -147,6 +147,62 @@ class Problem:
             object.__setattr__(self, "_blocks", cached)
         return cached
 
+    def arrow(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(shared slots (S,), private slots (G, p))`` when the layout has the arrow shape.
+
+        With shared parameters, the Gauss-Newton matrix couples each group's private slots only
+        with themselves and with the shared slots: block diagonal plus a border. ``None`` when
+        there is no such structure to use (one block, or no shared slot, or blocks of unequal
+        sizes).
+        """
+        cached = getattr(self, "_arrow", False)
+        if cached is not False:
+            return cached
+        blocks = self.blocks()
+        out = None
+        if len(blocks) > 1:
+            counts = np.bincount(np.concatenate([slots for _, slots in blocks]),
+                                 minlength=self.K)
+            shared = np.flatnonzero(counts > 1)
+            private = [slots[counts[slots] == 1] for _, slots in blocks]
+            sizes = {len(p) for p in private}
+            covered = len(shared) + sum(len(p) for p in private) == self.K
+            if shared.size and len(sizes) == 1 and sizes != {0} and covered:
+                out = (shared, np.vstack(private))
+        object.__setattr__(self, "_arrow", out)
+        return out
+
+    def solve(self, H: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """Solve ``H x = g`` for each row of the batch, using the arrow shape when there is one.
+
+        The private blocks are eliminated first (one small solve per group, all groups at
+        once), which leaves a system in the shared slots only (the Schur complement); the cost
+        grows with the number of groups instead of its cube. Falls back to a dense solve if a
+        block is singular or the result is not finite.
+        """
+        arrow = self.arrow()
+        if arrow is None:
+            return _batched_solve(H, g)
+        S, Pv = arrow                                    # (s,), (G, p)
+        try:
+            D = H[:, Pv[:, :, None], Pv[:, None, :]]      # (B, G, p, p)
+            C = H[:, Pv[:, :, None], S[None, None, :]]    # (B, G, p, s)
+            rhs = np.concatenate([g[:, Pv][..., None], C], axis=-1)  # (B, G, p, 1 + s)
+            Y = np.linalg.solve(D, rhs)
+            Ct = np.swapaxes(C, -1, -2)                   # (B, G, s, p)
+            A = H[:, S[:, None], S[None, :]] - np.einsum("bgsp,bgpt->bst", Ct, Y[..., 1:])
+            r = g[:, S] - np.einsum("bgsp,bgp->bs", Ct, Y[..., 0])
+            xs = np.linalg.solve(A, r[..., None])[..., 0]  # (B, s)
+            xp = Y[..., 0] - np.einsum("bgpt,bt->bgp", Y[..., 1:], xs)
+        except np.linalg.LinAlgError:
+            return _batched_solve(H, g)
+        x = np.empty_like(g)
+        x[:, S] = xs
+        x[:, Pv] = xp
+        if not np.all(np.isfinite(x)):
+            return _batched_solve(H, g)
+        return x
+
     def normal_equations(self, U: np.ndarray, w: np.ndarray):
         """Predictions, and the gradient and Gauss-Newton matrix of the IRLS quadratic.
 
@@ -424,7 +480,7 @@ def levenberg_marquardt(problem: Problem, U0: np.ndarray, w: np.ndarray, *, max_
         keep = ~frozen
         Hd = Hd * keep[:, :, None] * keep[:, None, :] + eye * frozen[:, :, None]
         gm = np.where(frozen, 0.0, g)
-        step = -_batched_solve(Hd, gm)
+        step = -problem.solve(Hd, gm)
         step = np.where(np.isfinite(step), step, 0.0)
         Un = np.clip(Ua + step, problem.lower, problem.upper)
         fn = problem.objective(Un, Wa)
