@@ -90,7 +90,7 @@ def main() -> int:
         t_dense, r_dense = timed_fit(law, data, fitter, repeats=1)
     finally:
         _solver.Problem.normal_equations, _solver.Problem.solve = original
-    print(f"block-wise normal equations: {t_block:7.2f} s  objective {r_block.objective:.6f}")
+    print(f"block-wise (arrow):          {t_block:7.2f} s  objective {r_block.objective:.6f}")
     print(f"dense (baseline):            {t_dense:7.2f} s  objective {r_dense.objective:.6f}")
     print(f"speed-up: {t_dense / t_block:.1f}x")
     # the same normal equations at a common point (the block-wise fit's optimum, and 8 points

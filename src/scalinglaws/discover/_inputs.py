@@ -36,8 +36,9 @@ class InputInfo:
         The name used in formulas (the column name).
     kind : {"scale", "positive", "fraction", "real", "constant"}
         ``scale``: positive, spans decades and the target moves monotonically with it, over
-        each group or with the other inputs held fixed (model size, tokens, examples seen); ``positive``: positive but not a scale (a learning rate,
-        a batch size: the target may have an optimum in it); ``fraction``: values in [0, 1]
+        each group or with the other inputs held fixed (model size, tokens, examples seen);
+        ``positive``: positive but not a scale (a learning rate, a batch size: the target may
+        have an optimum in it); ``fraction``: values in [0, 1]
         with some zeros or that sum to one with other fractions (mixture proportions);
         ``real``: anything else; ``constant``: one value in the train rows (no term uses it).
     lo, hi : float
