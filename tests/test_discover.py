@@ -397,6 +397,117 @@ def test_cli_saving_a_law_that_does_not_extrapolate_warns(tmp_path):
     assert (tmp_path / "law.json").is_file()
 
 
+# ---------------------------------------------------------------------------------------------
+# stacking
+
+
+def test_stack_weights_recover_a_known_mixture():
+    from scalinglaws.discover._stack import stack_weights
+    x = np.linspace(1.0, 3.0, 40)
+    P = np.vstack([x, x ** 2, np.sin(5 * x) + 4])
+    w = stack_weights(P, 0.3 * P[0] + 0.7 * P[1])
+    assert w == pytest.approx([0.3, 0.7, 0.0], abs=1e-6)
+    # relative errors (scale = y) give the same exact mixture
+    assert stack_weights(P, 0.3 * P[0] + 0.7 * P[1], scale=0.3 * P[0] + 0.7 * P[1]) == \
+        pytest.approx([0.3, 0.7, 0.0], abs=1e-6)
+    # weights stay convex when the best unconstrained mix is not
+    y = 2.0 * P[0]
+    w = stack_weights(P[:2], y)
+    assert np.all(w >= 0) and w.sum() == pytest.approx(1.0)
+    grid = np.linspace(0, 1, 100001)
+    sse = [np.sum((t * P[0] + (1 - t) * P[1] - y) ** 2) for t in grid]
+    assert w[0] == pytest.approx(grid[int(np.argmin(sse))], abs=1e-4)
+
+
+def test_cross_validated_stack_predicts_each_fold_from_the_others():
+    from scalinglaws.discover._stack import cross_validated, stack_weights
+    rng = np.random.default_rng(0)
+    P = rng.uniform(1, 2, size=(3, 30))
+    y = P.mean(axis=0) + 0.05 * rng.standard_normal(30)
+    fold = np.repeat([0, 1, 2], 10)
+    cv = cross_validated(P, y, fold)
+    for f in range(3):
+        m = fold == f
+        assert cv[m] == pytest.approx(stack_weights(P[:, ~m], y[~m]) @ P[:, m])
+
+
+def test_rename_replaces_whole_parameter_names_only():
+    from scalinglaws.discover._stack import rename
+    text = "a + a1*x**(-a) + alpha*1e1 + exp(a*tokens_a)"
+    assert rename(text, {"a": "a_2", "a1": "a1_2"}) == \
+        "a_2 + a1_2*x**(-a_2) + alpha*1e1 + exp(a_2*tokens_a)"
+
+
+def test_fitter_at_reproduces_a_fit():
+    data = chinchilla_data().train()
+    law = sl.formula_law("E + A/params**alpha + B/tokens**beta", ["params", "tokens"])
+    fitter = sl.Fitter(n_starts=128)
+    res = fitter.fit(law, data)
+    again = fitter.at(law, data, res.params)
+    assert again.objective == pytest.approx(res.objective, rel=1e-9)
+    assert again.params == pytest.approx(res.params)
+    X = {k: np.asarray(v, float) for k, v in data.X.items()}
+    assert np.asarray(again.predict(X)["prediction"]) == \
+        pytest.approx(np.asarray(res.predict(X)["prediction"]))
+    with pytest.raises(sl.InputError, match="alpha"):
+        fitter.at(law, data, {k: v for k, v in res.params.items() if k != "alpha"})
+
+
+def test_a_stack_is_selected_only_when_it_validates_better():
+    """On chinchilla_epoch_svg (real data), a small search selects a weighted average of its
+    best laws: its leave-one-fold-out validation beats every single law, its formula is a formula
+    law of the components with renamed parameters, and its predictions are a convex mixture of
+    theirs. Without stacking the best single law is selected."""
+    (data,) = load_for_discovery(shared_dataset_path("chinchilla_epoch_svg"))
+    settings = DiscoverSettings(catalogue=False, max_rounds=1, beam=2, promote=2, n_starts=64,
+                                report=5)
+    res = discover(data, settings)
+    sel = res.selected
+    assert sel.origin == "stack" and sel.rank == 1
+    singles = [c for c in res.candidates if c.rank > 1]
+    assert sel.validation_score > max(c.validation_score for c in singles)
+    ranks = [int(r) for r in sel.key.split("laws ")[1].split(", ")]
+    assert len(ranks) >= 2
+    law = sl.formula_law(sel.formula, list(sel.inputs))
+    assert law.n_params == sel.n_params == sum(singles[r - 2].n_params for r in ranks)
+    X = {k: np.asarray(v, float) for k, v in data.train().X.items()}
+    p_stack = law.predict(X, sel.params)
+    parts = []
+    for r in ranks:
+        c = singles[r - 2]
+        assert c.rank == r
+        assert {f"{k}_{r}" for k in c.params} <= set(sel.params)
+        parts.append(sl.formula_law(c.formula, list(c.inputs)).predict(X, c.params))
+    parts = np.vstack(parts)
+    assert np.all(p_stack >= parts.min(axis=0) - 1e-9)
+    assert np.all(p_stack <= parts.max(axis=0) + 1e-9)
+    assert res.fit is not None and res.fit.law.formula == sel.formula
+    plain = discover(data, replace(settings, stack=False))
+    assert plain.selected.origin == "grammar"
+    assert plain.selected.formula == singles[0].formula
+    assert "weighted average of the laws" in res.summary()
+
+
+def test_cli_saves_a_selected_stack_for_predict(tmp_path):
+    folder = shared_dataset_path("chinchilla_epoch_svg")
+    fit = tmp_path / "fit.json"
+    out = run_cli("discover", folder, "--max-rounds", "1", "--beam", "2", "--starts", "64",
+                  "--top", "5", "--no-catalogue", "--jobs", "1", "--format", "json",
+                  "--save-fit", fit, "-q")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["candidates"][0]["origin"] == "stack"
+    assert d["selected"]["formula"] == d["candidates"][0]["formula"]
+    pred = run_cli("predict", fit, "--at", "params=7e10,tokens=1.4e12", "--format", "json")
+    assert pred.returncode == 0, pred.stderr
+    value = json.loads(pred.stdout)["predictions"][0]["prediction"]
+    law = sl.formula_law(d["selected"]["formula"], ["params", "tokens"])
+    assert value == pytest.approx(float(law.predict({"params": np.array([7e10]),
+                                                     "tokens": np.array([1.4e12])},
+                                                    d["selected"]["params"])[0]))
+    assert 1.7 < value < 2.0
+
+
 def test_cli_bad_input_is_one_line(sim_folder):
     out = run_cli("discover", sim_folder, "--scale", "flops", "-q")
     assert out.returncode == 2

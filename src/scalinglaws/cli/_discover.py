@@ -71,6 +71,9 @@ def _split_list(text: str | None) -> list[str] | None:
 @click.option("--scale", "scales", default=None, metavar="COL1,COL2",
               help="Inputs to extrapolate along in validation (default: detected).")
 @click.option("--no-catalogue", is_flag=True, help="Do not seed the search with catalogue laws.")
+@click.option("--no-stack", is_flag=True,
+              help="Never select a weighted average of the best laws (a stack); select the "
+                   "best single law.")
 @click.option("--starts", type=click.IntRange(1), default=1024, show_default=True,
               help="Starts of every fit.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
@@ -99,7 +102,7 @@ def _split_list(text: str | None) -> list[str] | None:
 def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds, max_screened,
                  max_rounds,
                  beam, complexity, metric, max_error, max_spread, folds, scales, no_catalogue,
-                 starts, seed, jobs,
+                 no_stack, starts, seed, jobs,
                  backend, ray_address, top, nan_policy, fmt, output, save_law, save_fit, force,
                  quiet):
     """Search law forms for the one that extrapolates best, validated inside the train split.
@@ -127,6 +130,7 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
         complexity=complexity, metric=metric, max_error=max_error, max_spread=max_spread,
         folds=folds,
         scales=tuple(_split_list(scales)) if scales else None, catalogue=not no_catalogue,
+        stack=not no_stack,
         n_starts=starts, seed=seed, jobs=jobs or _default_jobs(backend), backend=backend_name,
         report=top)
     log = None if quiet else (lambda msg: click.echo(msg, err=True))

@@ -31,8 +31,9 @@ class Candidate:
         Position in the ranking (1 = selected); 0 for a candidate that failed.
     key : str
         Canonical description of the form (or ``catalogue:NAME``).
-    origin : {"grammar", "catalogue"}
-        Built by the grammar, or a catalogue law used as a seed.
+    origin : {"grammar", "catalogue", "stack"}
+        Built by the grammar, a catalogue law used as a seed, or a weighted average of the
+        best grammar laws (see :mod:`scalinglaws.discover._stack`).
     formula : str
         The formula that is fitted (for a catalogue law, its formula in its own input names).
     readable : str
@@ -55,7 +56,8 @@ class Candidate:
         The selection metric's value.
     criterion : float
         Validation error times ``(1 + complexity) ** n_params``: the ranking key (lower is
-        better); ``inf`` for a failed candidate.
+        better); ``inf`` for a failed candidate. For a stack, its leave-one-fold-out validation
+        error (it is ranked first when that beats the best single law's error).
     test : dict or None
         Every metric on the test split, for the reported candidates of data with a split (computed
         after the selection, never used by it).
@@ -265,6 +267,10 @@ class Discovery:
             else:  # the best-ranked law, but not a discovery: say so next to it
                 lines.append(f"best      {sel.readable}")
                 lines.append("          not validated for extrapolation (see the verdict above)")
+            if sel.origin == "stack":
+                lines.append(f"          the weighted average of the {sel.key[len('stack of '):]} "
+                             "above (weights from their held-out predictions; validation by "
+                             "leave-one-fold-out)")
             for name, d in sel.definitions:
                 lines.append(f"          where {name} = {d}")
             if sel.shared:

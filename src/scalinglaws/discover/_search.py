@@ -33,7 +33,7 @@ from ..data import Dataset
 from ..fit import Fitter
 from ..laws import FUNCTIONS, Law, catalogue_entry, catalogue_names, formula_law, get_law
 from ..parallel import run_tasks
-from . import _grammar
+from . import _grammar, _stack
 from ._evaluate import EvalTask, evaluate, fit_train, law_data, predict_rows
 from ._folds import FOLD_SCHEMES, Fold, _frontier, validation_folds
 from ._grammar import Form
@@ -113,6 +113,10 @@ class DiscoverSettings:
         the number of groups).
     report : int
         Best candidates refitted on the train rows and scored on the test split.
+    stack : bool
+        Also try a weighted average of the reported laws built by the grammar (see
+        :mod:`scalinglaws.discover._stack`), selected when its leave-one-fold-out validation
+        beats the best single law's.
     task_timeout : float, optional
         Time limit of one candidate's validation, in seconds.
     """
@@ -140,6 +144,7 @@ class DiscoverSettings:
     catalogue: bool = True
     share_max_groups: int = 16
     report: int = 10
+    stack: bool = True
     task_timeout: float | None = None
 
     def __post_init__(self) -> None:
@@ -194,6 +199,7 @@ class _Cand:
     error: float = math.inf
     criterion: float = math.inf
     reason: str | None = None
+    held: np.ndarray | None = None   # pooled held-out predictions of the full validation
 
     @property
     def n_params(self) -> int:
@@ -293,6 +299,8 @@ class _Search:
                              "group needs at least 4 distinct input points (3 to fit, 1 to "
                              "predict)")
         self.y_held = np.concatenate([self.train.y[f.held_out] for f in self.folds])
+        self.held_fold = np.concatenate([np.full(f.n_held_out, i)
+                                         for i, f in enumerate(self.folds)])
         held = np.logical_or.reduce([f.held_out for f in self.folds])
         M = np.column_stack([self.codes] + [np.asarray(v, float) for v in self.train.X.values()])
         self.n_points_held = int(np.unique(M[held], axis=0).shape[0])
@@ -350,6 +358,8 @@ class _Search:
             with np.errstate(all="ignore"):
                 metrics = score(y_held, o.value["prediction"])
             c.validation = metrics
+            if kind == "full":
+                c.held = np.asarray(o.value["prediction"], float)
             c.error = metric_error(self.s.metric, metrics[self.s.metric])
             c.criterion = c.error * (1.0 + self.s.complexity) ** c.n_params
             c.reason = None if math.isfinite(c.error) else "the validation metric is undefined"
@@ -490,8 +500,10 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
     fits = _refit(search, report)
     test = data.test() if data.split is not None else None
     n_test = 0 if test is None else test.n
+    stack = _stack_candidate(search, ok, fits) if settings.stack else None
+    first = 2 if stack is not None else 1
     candidates = []
-    for rank, c in enumerate(ok, start=1):
+    for rank, c in enumerate(ok, start=first):
         params, test_scores = None, None
         if c.key in fits:
             res = fits[c.key]
@@ -504,8 +516,14 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
         candidates.append(_public(c, rank, settings.metric, params, test_scores))
     for c in failed:
         candidates.append(_public(c, 0, settings.metric, None, None))
-    selected = candidates[0] if ok else None
-    selected_fit = fits.get(ok[0].key) if ok else None
+    if stack is not None:
+        cand, stack_fit = stack
+        test_scores = _test_scores(stack_fit, test, cand.mapping) if n_test else None
+        candidates.insert(0, _public(cand, 1, settings.metric, stack_fit.params, test_scores))
+        selected, selected_fit = candidates[0], stack_fit
+    else:
+        selected = candidates[0] if ok else None
+        selected_fit = fits.get(ok[0].key) if ok else None
     if isinstance(selected_fit, str):
         selected_fit = None
     max_error = settings.max_error if settings.max_error is not None else \
@@ -526,6 +544,78 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
         provenance={"package": "scalinglaws", "version": __version__,
                     "train_hash": search.train.hash(), "source": data.source},
         n_train=search.train.n, n_test=n_test, source=data.source, fit=selected_fit)
+
+
+def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
+    """The weighted average of the reported grammar laws, when it validates better than the
+    best single law (leave-one-fold-out over the validation folds); else None.
+
+    Returns
+    -------
+    tuple of (_Cand, FitResult) or None
+        The stack as a candidate (its validation from the leave-one-fold-out predictions, its
+        criterion that error, unpenalised) and its fit on the train rows (the laws' own fits,
+        weighted).
+    """
+    if not ok or len(search.folds) < 2:
+        return None
+    pool = [(rank, c) for rank, c in enumerate(ok[: search.s.report], start=2)
+            if c.form is not None and c.held is not None and not c.reason
+            and c.held.shape == search.y_held.shape and np.all(np.isfinite(c.held))
+            and not isinstance(fits.get(c.key, "missing"), str)]
+    if len(pool) < 2:
+        return None
+    P = np.vstack([c.held for _, c in pool])
+    y = search.y_held
+    relative = search.s.metric in ("log_rmse", "are") and np.all(y > 0)
+    scale = np.abs(y) if relative else None
+    w = _stack.stack_weights(P, y, scale)
+    if np.count_nonzero(w) < 2:
+        return None
+    with np.errstate(all="ignore"):
+        cv = _stack.cross_validated(P, y, search.held_fold, scale)
+        metrics = score(y, cv)
+    error = metric_error(search.s.metric, metrics[search.s.metric])
+    if not error < ok[0].error:
+        return None
+    used = [(wk, rank, c) for wk, (rank, c) in zip(w, pool) if wk > 0]
+    parts = []
+    for wk, rank, c in used:
+        names = list(c.law.param_names) + [d for d, _ in c.definitions]
+        mapping = {p: f"{p}_{rank}" for p in names}
+        read = _stack.rename(c.readable, mapping)
+        for d, expr in c.definitions:
+            read = read.replace(mapping[d], f"({_stack.rename(expr, mapping)})")
+        parts.append((float(wk), rank, c.law.formula, read, list(c.law.param_names),
+                      dict(c.bounds), c.shared))
+    sf = _stack.stacked_formula(parts)
+    inputs = [i.name for i in search.infos]
+    try:
+        law = formula_law(sf.formula, inputs, bounds=sf.bounds, name="stacked")
+    except LawError:
+        return None
+    params: dict[str, Any] = {}
+    for (wk, rank, c), names in zip(used, sf.names):
+        p = fits[c.key].params
+        grouped = bool(p) and isinstance(next(iter(p.values())), dict)
+        if grouped:
+            for g, vals in p.items():
+                params.setdefault(g, {}).update({names[k]: v for k, v in vals.items()})
+        else:
+            params.update({names[k]: v for k, v in p.items()})
+    data = law_data(search.train, {k: k for k in law.inputs})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ScalingLawsWarning)
+            with np.errstate(all="ignore"):
+                fit = replace(search.full, shared=sf.shared).at(law, data, params)
+    except (InputError, LawError):
+        return None
+    ranks = ", ".join(str(r) for _, r, _ in used)
+    cand = _Cand(f"stack:{ranks}", f"stack of laws {ranks}", "stack", law,
+                 {k: k for k in law.inputs}, sf.shared, sf.readable, [], dict(sf.bounds),
+                 validation=metrics, error=error, criterion=error)
+    return cand, fit
 
 
 def _probe_rows(search: _Search) -> Dataset | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Callable, Literal, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -168,6 +168,59 @@ class Fitter:
             law=law, spec=law_spec(law), data=data, X=X, y=y, codes=codes, labels=labels,
             theta=theta, objective=float(np.sum(fvals)), converged=bool(np.all(conv)),
             draws=draws, n_failed=n_failed, fitter=self, problems=problems, joint=joint,
+        )
+
+    def at(self, law: Law, data, params: Mapping[str, Any]) -> FitResult:
+        """A :class:`FitResult` for ``law`` at given parameters, with no optimisation.
+
+        Useful for parameters chosen elsewhere (a published fit, or the components of a stacked
+        law fitted one by one): the result carries the same diagnostics, predictions and
+        provenance as a fit, with the objective evaluated at those values.
+
+        Parameters
+        ----------
+        law : Law
+        data : Dataset
+            The data the parameters describe (its ``X`` keys are the law's inputs).
+        params : mapping
+            ``{parameter: value}``, or with groups ``{group label: {parameter: value}}`` for
+            every group of ``data``.
+
+        Returns
+        -------
+        FitResult
+
+        Raises
+        ------
+        InputError
+            If a group or a parameter value is missing.
+        """
+        X = {k: np.asarray(data.X[k], float) for k in law.inputs}
+        y = np.asarray(data.y, float)
+        labels, codes = _group_codes(data)
+        G = len(labels)
+        per_group = G > 1 or (params and isinstance(next(iter(params.values())), Mapping))
+        theta = np.empty((G, law.n_params))
+        for g, label in enumerate(labels):
+            values = params if not per_group else params.get(label)
+            if values is None:
+                raise InputError(f"no parameters given for group {label!r}")
+            missing = [n for n in law.param_names if n not in values]
+            if missing:
+                raise InputError(f"no value for parameter(s) {', '.join(missing)}"
+                                 + (f" of group {label!r}" if per_group else ""))
+            theta[g] = [float(values[n]) for n in law.param_names]
+        problems, fvals = [], np.empty(G)
+        for g in range(G):
+            m = codes == g
+            pb = _solver.make_problem(law, {k: v[m] for k, v in X.items()}, y[m], loss=self.loss,
+                                      delta=self.delta, space=self.space)
+            fvals[g] = float(pb.objective(pb.internal(theta[g])[None], np.ones(int(m.sum())))[0])
+            problems.append(pb)
+        return FitResult.build(
+            law=law, spec=law_spec(law), data=data, X=X, y=y, codes=codes, labels=labels,
+            theta=theta, objective=float(np.sum(fvals)), converged=True, draws=None, n_failed=0,
+            fitter=self, problems=problems, joint=None,
         )
 
     # ------------------------------------------------------------------------------------------
