@@ -166,10 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         laws: list = list(NSL_CATALOGUE)
         label = {}
         stack_row = None
+        single = res.selected
         if res.selected is not None and res.selected.origin == "stack":
             stack_row = per_curve(res)
-        elif res.selected is not None:
-            s = res.selected
+            single = next((c for c in res.candidates if c.rank > 1), None)
+        if single is not None:
+            s = single
             if s.catalogue is None:
                 law = sl.formula_law(s.formula, list(s.inputs), bounds=s.bounds,
                                      name="discovered")
@@ -187,13 +189,16 @@ def main(argv: list[str] | None = None) -> int:
             nsl_rows.append({"law": b.law, "formula": name,
                              "median_log_rmse": b.group_log_rmse_median,
                              "log_rmse": b.log_rmse, "status": b.status})
-            shown = f"discovered `{name}`" if b.law in label else b.law
+            shown = b.law
+            if b.law in label:
+                shown = f"discovered `{name}`" if stack_row is None else \
+                    f"best single discovered law (`--no-stack`) `{name}`"
             status = b.status if b.ok else f"{b.status}: {b.reason}"
             emit(f"| {shown} | {fmt(b.group_log_rmse_median, 5)} | {fmt(b.log_rmse, 5)} | "
                   f"{status} |")
         if stack_row is not None:
             med, pooled = stack_row
-            nsl_rows.append({"law": "discovered", "formula": res.selected.readable,
+            nsl_rows.append({"law": "discovered_stack", "formula": res.selected.readable,
                              "median_log_rmse": med, "log_rmse": pooled, "status": "ok"})
             emit(f"| discovered stack `{res.selected.readable}` (its laws fitted per curve by "
                  f"`discover`) | {fmt(med, 5)} | {fmt(pooled, 5)} | ok |")

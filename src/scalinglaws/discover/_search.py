@@ -116,7 +116,7 @@ class DiscoverSettings:
     stack : bool
         Also try a weighted average of the reported laws built by the grammar (see
         :mod:`scalinglaws.discover._stack`), selected when its leave-one-fold-out validation
-        beats the best single law's.
+        beats the best single law's (and, with groups, is no worse for the median group).
     task_timeout : float, optional
         Time limit of one candidate's validation, in seconds.
     """
@@ -301,6 +301,7 @@ class _Search:
         self.y_held = np.concatenate([self.train.y[f.held_out] for f in self.folds])
         self.held_fold = np.concatenate([np.full(f.n_held_out, i)
                                          for i, f in enumerate(self.folds)])
+        self.held_group = np.concatenate([self.codes[f.held_out] for f in self.folds])
         held = np.logical_or.reduce([f.held_out for f in self.folds])
         M = np.column_stack([self.codes] + [np.asarray(v, float) for v in self.train.X.values()])
         self.n_points_held = int(np.unique(M[held], axis=0).shape[0])
@@ -548,7 +549,8 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
 
 def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     """The weighted average of the reported grammar laws, when it validates better than the
-    best single law (leave-one-fold-out over the validation folds); else None.
+    best single law (leave-one-fold-out over the validation folds) and, with groups, is no
+    worse for the typical group (median over groups of the held-out error); else None.
 
     Returns
     -------
@@ -578,6 +580,10 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     error = metric_error(search.s.metric, metrics[search.s.metric])
     if not error < ok[0].error:
         return None
+    if search.n_groups > 1 and not (_typical_group_error(cv, y, search.held_group, scale)
+                                    <= _typical_group_error(ok[0].held, y, search.held_group,
+                                                            scale)):
+        return None  # better pooled, but worse for the typical group: keep the single law
     used = [(wk, rank, c) for wk, (rank, c) in zip(w, pool) if wk > 0]
     parts = []
     for wk, rank, c in used:
@@ -616,6 +622,15 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
                  {k: k for k in law.inputs}, sf.shared, sf.readable, [], dict(sf.bounds),
                  validation=metrics, error=error, criterion=error)
     return cand, fit
+
+
+def _typical_group_error(pred: np.ndarray, y: np.ndarray, groups: np.ndarray,
+                         scale: np.ndarray | None) -> float:
+    """Median over groups of the root-mean-square held-out error (relative when ``scale``)."""
+    r = (pred - y) if scale is None else (pred - y) / scale
+    with np.errstate(all="ignore"):
+        per = [float(np.sqrt(np.mean(r[groups == g] ** 2))) for g in np.unique(groups)]
+    return float(np.median(per))
 
 
 def _probe_rows(search: _Search) -> Dataset | None:
