@@ -85,7 +85,8 @@ def _split_list(text: str | None) -> list[str] | None:
               help="Ray cluster to use with --backend ray (default: RAY_ADDRESS, else a local "
                    "Ray instance).")
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True,
-              help="Candidates listed (and scored on the test split).")
+              help="Best single laws listed, scored on the test split and considered for a "
+                   "stack (a selected stack is listed above them).")
 @click.option("--nan-policy", type=click.Choice(["raise", "drop"]), default="raise",
               show_default=True, help="What to do with missing or infinite values.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",

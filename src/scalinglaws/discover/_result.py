@@ -211,7 +211,7 @@ class Discovery:
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         """JSON-ready record; ``top`` limits the candidates listed (all by default)."""
-        cands = self.candidates if top is None else self.candidates[:top]
+        cands = self.candidates if top is None else self.candidates[:self._shown(top)]
         sel = None
         if self.selected is not None:
             s = self.selected
@@ -229,6 +229,12 @@ class Discovery:
             "n_train": self.n_train, "n_test": self.n_test,
             "settings": dict(self.settings), "provenance": dict(self.provenance),
         }
+
+    def _shown(self, top: int) -> int:
+        """How many candidates to list for ``top``: one more when a stack leads the ranking,
+        so that every law it averages (drawn from the ``top`` best single laws) is listed."""
+        stacked = bool(self.candidates) and self.candidates[0].origin == "stack"
+        return top + 1 if stacked else top
 
     def summary(self, top: int = 10) -> str:
         """Readable text: inputs, folds, the ranking and the selected law."""
@@ -249,7 +255,7 @@ class Discovery:
         metric = "R²" if self.metric == "r2" else self.metric
         head = f"{'rank':>4}  {'params':>6}  {'valid ' + metric:>10}  {'test R²':>9}  formula"
         lines.append(head)
-        for c in self.candidates[:top]:
+        for c in self.candidates[:self._shown(top)]:
             if c.rank == 0:
                 continue
             v = "-" if c.validation_score is None else f"{c.validation_score:.5f}"
