@@ -580,18 +580,16 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     error = metric_error(search.s.metric, metrics[search.s.metric])
     if not error < ok[0].error:
         return None
-    if search.n_groups > 1 and not (_typical_group_error(cv, y, search.held_group, scale)
-                                    <= _typical_group_error(ok[0].held, y, search.held_group,
-                                                            scale)):
+    if search.n_groups > 1 and ok[0].held is not None and not (
+            _typical_group_error(cv, y, search.held_group, scale)
+            <= _typical_group_error(ok[0].held, y, search.held_group, scale)):
         return None  # better pooled, but worse for the typical group: keep the single law
     used = [(wk, rank, c) for wk, (rank, c) in zip(w, pool) if wk > 0]
     parts = []
     for wk, rank, c in used:
-        names = list(c.law.param_names) + [d for d, _ in c.definitions]
-        mapping = {p: f"{p}_{rank}" for p in names}
-        read = _stack.rename(c.readable, mapping)
+        read = c.readable  # definitions inlined: their names could clash between laws
         for d, expr in c.definitions:
-            read = read.replace(mapping[d], f"({_stack.rename(expr, mapping)})")
+            read = _stack.rename(read, {d: f"({expr})"})
         parts.append((float(wk), rank, c.law.formula, read, list(c.law.param_names),
                       dict(c.bounds), c.shared))
     sf = _stack.stacked_formula(parts)
@@ -628,8 +626,9 @@ def _typical_group_error(pred: np.ndarray, y: np.ndarray, groups: np.ndarray,
                          scale: np.ndarray | None) -> float:
     """Median over groups of the root-mean-square held-out error (relative when ``scale``)."""
     r = (pred - y) if scale is None else (pred - y) / scale
+    count = np.bincount(groups)
     with np.errstate(all="ignore"):
-        per = [float(np.sqrt(np.mean(r[groups == g] ** 2))) for g in np.unique(groups)]
+        per = np.sqrt(np.bincount(groups, weights=r ** 2)[count > 0] / count[count > 0])
     return float(np.median(per))
 
 
