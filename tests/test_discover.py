@@ -438,6 +438,24 @@ def test_rename_replaces_whole_parameter_names_only():
         "a_2 + a1_2*x**(-a_2) + alpha*1e1 + exp(a_2*tokens_a)"
 
 
+def test_group_errors_and_sign_test():
+    from scalinglaws.discover._stack import group_errors, sign_test
+    y = np.array([1.0, 2.0, 4.0, 4.0, 1.0])
+    pred = np.array([1.1, 2.0, 4.0, 5.0, 1.0])
+    g = np.array([0, 0, 2, 2, 2])
+    assert group_errors(pred, y, g) == pytest.approx([np.sqrt(0.01 / 2), np.sqrt(1 / 3)])
+    assert group_errors(pred, y, g, scale=y) == pytest.approx([np.sqrt(0.01 / 2),
+                                                               np.sqrt(1 / 48)])
+    # 5 wins of 5: 1/32; 52 wins of 92 (ties ignored): the binomial tail, 0.1257
+    assert sign_test(np.zeros(5), np.ones(5)) == (5, 0, pytest.approx(1 / 32))
+    a = np.r_[np.zeros(52), np.ones(40), 0.5]
+    b = np.r_[np.ones(52), np.zeros(40), 0.5]
+    wins, losses, p = sign_test(a, b)
+    assert (wins, losses) == (52, 40)
+    assert p == pytest.approx(0.12566, abs=1e-5)
+    assert sign_test(np.ones(3), np.ones(3))[2] == 1.0
+
+
 def test_fitter_at_reproduces_a_fit():
     data = chinchilla_data().train()
     law = sl.formula_law("E + A/params**alpha + B/tokens**beta", ["params", "tokens"])

@@ -116,7 +116,8 @@ class DiscoverSettings:
     stack : bool
         Also try a weighted average of the reported laws built by the grammar (see
         :mod:`scalinglaws.discover._stack`), selected when its leave-one-fold-out validation
-        beats the best single law's (and, with groups, is no worse for the median group).
+        beats the best single law's (and, with groups, does for significantly more groups
+        than not: one-sided sign test at level 0.05).
     task_timeout : float, optional
         Time limit of one candidate's validation, in seconds.
     """
@@ -549,8 +550,9 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
 
 def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     """The weighted average of the reported grammar laws, when it validates better than the
-    best single law (leave-one-fold-out over the validation folds) and, with groups, is no
-    worse for the typical group (median over groups of the held-out error); else None.
+    best single law (leave-one-fold-out over the validation folds) and, with groups, does so
+    for significantly more groups than not (one-sided sign test over the groups' held-out
+    errors, :data:`_stack.GROUP_LEVEL`); else None.
 
     Returns
     -------
@@ -580,10 +582,13 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     error = metric_error(search.s.metric, metrics[search.s.metric])
     if not error < ok[0].error:
         return None
-    if search.n_groups > 1 and ok[0].held is not None and not (
-            _typical_group_error(cv, y, search.held_group, scale)
-            <= _typical_group_error(ok[0].held, y, search.held_group, scale)):
-        return None  # better pooled, but worse for the typical group: keep the single law
+    if search.n_groups > 1 and ok[0].held is not None:
+        # the weights are shared by all groups: better pooled is not enough, the stack must
+        # also extrapolate better for significantly more groups than it does worse for
+        _, _, p = _stack.sign_test(_stack.group_errors(cv, y, search.held_group, scale),
+                                   _stack.group_errors(ok[0].held, y, search.held_group, scale))
+        if not p < _stack.GROUP_LEVEL:
+            return None
     used = [(wk, rank, c) for wk, (rank, c) in zip(w, pool) if wk > 0]
     parts = []
     for wk, rank, c in used:
@@ -620,16 +625,6 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
                  {k: k for k in law.inputs}, sf.shared, sf.readable, [], dict(sf.bounds),
                  validation=metrics, error=error, criterion=error)
     return cand, fit
-
-
-def _typical_group_error(pred: np.ndarray, y: np.ndarray, groups: np.ndarray,
-                         scale: np.ndarray | None) -> float:
-    """Median over groups of the root-mean-square held-out error (relative when ``scale``)."""
-    r = (pred - y) if scale is None else (pred - y) / scale
-    count = np.bincount(groups)
-    with np.errstate(all="ignore"):
-        per = np.sqrt(np.bincount(groups, weights=r ** 2)[count > 0] / count[count > 0])
-    return float(np.median(per))
 
 
 def _probe_rows(search: _Search) -> Dataset | None:

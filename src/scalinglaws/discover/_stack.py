@@ -20,9 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import nnls
+from scipy.stats import binom
 
 #: Weights below this share are dropped (and the rest re-weighted on the remaining laws).
 MIN_WEIGHT = 0.01
+
+#: With groups, the stack must beat the single law for significantly more groups than it loses
+#: (one-sided sign test at this level).
+GROUP_LEVEL = 0.05
 
 #: How strongly the sum-to-one constraint is enforced in the augmented least-squares problem.
 _SUM_PENALTY = 1e4
@@ -89,6 +94,55 @@ def cross_validated(P: np.ndarray, y: np.ndarray, fold: np.ndarray,
         w = stack_weights(P[:, ~m], y[~m], None if scale is None else scale[~m])
         out[m] = w @ P[:, m]
     return out
+
+
+def group_errors(pred: np.ndarray, y: np.ndarray, groups: np.ndarray,
+                 scale: np.ndarray | None = None) -> np.ndarray:
+    """Root-mean-square held-out error of each group (relative when ``scale``).
+
+    Parameters
+    ----------
+    pred, y : ndarray, shape (n,)
+        Predictions and observed values.
+    groups : ndarray of int, shape (n,)
+        Group code of each row (0, 1, ...).
+    scale : ndarray, optional
+        As in :func:`stack_weights`.
+
+    Returns
+    -------
+    ndarray
+        One error per group present in ``groups``, in code order.
+    """
+    r = (pred - y) if scale is None else (pred - y) / scale
+    count = np.bincount(groups)
+    with np.errstate(all="ignore"):
+        sq = np.bincount(groups, weights=r ** 2)
+    return np.sqrt(sq[count > 0] / count[count > 0])
+
+
+def sign_test(better: np.ndarray, worse: np.ndarray) -> tuple[int, int, float]:
+    """One-sided sign test that the first errors are lower more often than not.
+
+    Parameters
+    ----------
+    better, worse : ndarray
+        Paired errors (e.g. per group) of the challenger and of the incumbent.
+
+    Returns
+    -------
+    wins : int
+        Pairs where the challenger's error is lower.
+    losses : int
+        Pairs where it is higher (ties count as neither).
+    p : float
+        Probability of at least ``wins`` wins out of ``wins + losses`` if each were a coin toss.
+    """
+    wins = int(np.count_nonzero(better < worse))
+    losses = int(np.count_nonzero(better > worse))
+    n = wins + losses
+    p = float(binom.sf(wins - 1, n, 0.5)) if n else 1.0
+    return wins, losses, p
 
 
 @dataclass(frozen=True)
