@@ -500,10 +500,39 @@ def test_a_stack_is_selected_only_when_it_validates_better():
     assert np.all(p_stack >= parts.min(axis=0) - 1e-9)
     assert np.all(p_stack <= parts.max(axis=0) + 1e-9)
     assert res.fit is not None and res.fit.law.formula == sel.formula
+    assert res.stack["selected"] is True and res.stack["laws"] == ranks
+    assert sum(res.stack["weights"]) == pytest.approx(1.0)
+    assert res.stack["validation_score"] == pytest.approx(sel.validation_score)
     plain = discover(data, replace(settings, stack=False))
+    assert plain.stack is None
     assert plain.selected.origin == "grammar"
     assert plain.selected.formula == singles[0].formula
     assert "weighted average of the laws" in res.summary()
+
+
+def test_a_grouped_stack_needs_most_groups():
+    """On sldbench_domain_mixture (4 groups of mixtures), a small search's stack validates
+    better pooled, but 4 groups cannot pass the sign test: the single law is selected and the
+    result says why the stack was not."""
+    from scipy.stats import binom
+    (data, *_) = load_for_discovery(shared_dataset_path("sldbench_domain_mixture"))
+    settings = DiscoverSettings(catalogue=False, max_rounds=1, beam=2, promote=2, n_starts=64,
+                                report=5, jobs=1)
+    res = discover(data, settings)
+    st = res.stack
+    assert res.selected.origin == "grammar" and res.selected.rank == 1
+    assert st is not None and st["selected"] is False
+    assert st["validation_score"] > st["best_single_validation"] == \
+        pytest.approx(res.selected.validation_score)
+    g = st["groups"]
+    assert 0 < g["better"] + g["worse"] <= 4
+    assert g["p"] == pytest.approx(binom.sf(g["better"] - 1, g["better"] + g["worse"], 0.5))
+    assert g["p"] >= 1 / 16 > g["level"]
+    assert sum(st["weights"]) == pytest.approx(1.0) and len(st["laws"]) >= 2
+    text = res.summary(5)
+    assert "stack     not selected: the weighted average of the laws" in text
+    assert "sign test" in text
+    assert res.to_dict()["stack"]["groups"] == g
 
 
 def test_cli_saves_a_selected_stack_for_predict(tmp_path):

@@ -190,6 +190,12 @@ class Discovery:
         Where the data was read from.
     fit : FitResult or None
         The selected law fitted on all train rows (for ``predict``, ``plan`` and ``report``).
+    stack : dict or None
+        The weighted average of the best laws that was tried (section 4, step 6 of
+        ``docs/discovery.md``): ``selected``, ``laws`` (their ranks), ``weights``, its
+        leave-one-fold-out ``validation_score`` beside ``best_single_validation``, with groups
+        ``groups`` (groups better, worse, sign-test ``p``), and the ``reason`` when it was not
+        selected. None when stacking was off or there was nothing to average.
     """
 
     dataset: str
@@ -208,6 +214,7 @@ class Discovery:
     n_test: int
     source: str | None = None
     fit: Any = field(default=None, repr=False, compare=False)
+    stack: dict[str, Any] | None = None
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         """JSON-ready record; ``top`` limits the candidates listed (all by default)."""
@@ -226,6 +233,7 @@ class Discovery:
             "candidates": [c.to_dict() for c in cands],
             "n_candidates": len(self.candidates), "inputs": list(self.inputs),
             "folds": list(self.folds), "search": dict(self.search),
+            "stack": None if self.stack is None else dict(self.stack),
             "n_train": self.n_train, "n_test": self.n_test,
             "settings": dict(self.settings), "provenance": dict(self.provenance),
         }
@@ -265,6 +273,11 @@ class Discovery:
                 label += f"   [shared: {', '.join(c.shared)}]"
             lines.append(f"{c.rank:>4}  {c.n_params:>6}  {v:>10}  {t:>9}  {label}")
         lines.append("")
+        st = self.stack
+        if st is not None and not st["selected"]:
+            laws = ", ".join(str(r) for r in st["laws"])
+            what = f"the weighted average of the laws {laws}: " if len(st["laws"]) > 1 else ""
+            lines.append(f"stack     not selected: {what}{st['reason']}")
         lines.append(self.verdict)
         if self.selected is not None:
             sel = self.selected

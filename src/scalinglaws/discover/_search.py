@@ -502,7 +502,7 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
     fits = _refit(search, report)
     test = data.test() if data.split is not None else None
     n_test = 0 if test is None else test.n
-    stack = _stack_candidate(search, ok, fits) if settings.stack else None
+    stack, stack_note = _stack_candidate(search, ok, fits) if settings.stack else (None, None)
     first = 2 if stack is not None else 1
     candidates = []
     for rank, c in enumerate(ok, start=first):
@@ -545,50 +545,75 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
         settings=settings.to_dict(),
         provenance={"package": "scalinglaws", "version": __version__,
                     "train_hash": search.train.hash(), "source": data.source},
-        n_train=search.train.n, n_test=n_test, source=data.source, fit=selected_fit)
+        n_train=search.train.n, n_test=n_test, source=data.source, fit=selected_fit,
+        stack=stack_note)
 
 
 def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     """The weighted average of the reported grammar laws, when it validates better than the
     best single law (leave-one-fold-out over the validation folds) and, with groups, does so
     for significantly more groups than not (one-sided sign test over the groups' held-out
-    errors, :data:`_stack.GROUP_LEVEL`); else None.
+    errors, :data:`_stack.GROUP_LEVEL`).
 
     Returns
     -------
-    tuple of (_Cand, FitResult) or None
+    stack : tuple of (_Cand, FitResult) or None
         The stack as a candidate (its validation from the leave-one-fold-out predictions, its
         criterion that error, unpenalised) and its fit on the train rows (the laws' own fits,
-        weighted).
+        weighted); None when it is not selected.
+    note : dict or None
+        What was tried and why it was or was not selected (None when there was nothing to
+        average: fewer than two validation folds or two grammar laws). Its ``laws`` are ranks
+        in the final ranking.
     """
     if not ok or len(search.folds) < 2:
-        return None
+        return None, None
     pool = [(rank, c) for rank, c in enumerate(ok[: search.s.report], start=2)
             if c.form is not None and c.held is not None and not c.reason
             and c.held.shape == search.y_held.shape and np.all(np.isfinite(c.held))
             and not isinstance(fits.get(c.key, "missing"), str)]
     if len(pool) < 2:
-        return None
+        return None, None
     P = np.vstack([c.held for _, c in pool])
     y = search.y_held
     relative = search.s.metric in ("log_rmse", "are") and np.all(y > 0)
     scale = np.abs(y) if relative else None
     w = _stack.stack_weights(P, y, scale)
+    metric = search.s.metric
+    single = (ok[0].validation or {}).get(metric)
+
+    def rejected(reason: str, **extra: Any):
+        laws = [rank - 1 for wk, (rank, _) in zip(w, pool) if wk > 0]
+        return None, {"selected": False, "laws": laws,
+                      "weights": [float(wk) for wk in w if wk > 0],
+                      "best_single_validation": single, "reason": reason, **extra}
+
     if np.count_nonzero(w) < 2:
-        return None
+        return rejected("the weights fitted to the held-out predictions put all the weight "
+                        f"on law {pool[int(np.argmax(w))][0] - 1}")
     with np.errstate(all="ignore"):
         cv = _stack.cross_validated(P, y, search.held_fold, scale)
         metrics = score(y, cv)
-    error = metric_error(search.s.metric, metrics[search.s.metric])
+    error = metric_error(metric, metrics[metric])
+    name = "R²" if metric == "r2" else metric
     if not error < ok[0].error:
-        return None
+        return rejected(f"its leave-one-fold-out validation {name} {_num(metrics[metric])} "
+                        f"does not beat the best single law's {_num(single)}",
+                        validation_score=metrics[metric])
+    groups = None
     if search.n_groups > 1 and ok[0].held is not None:
         # the weights are shared by all groups: better pooled is not enough, the stack must
         # also extrapolate better for significantly more groups than it does worse for
-        _, _, p = _stack.sign_test(_stack.group_errors(cv, y, search.held_group, scale),
-                                   _stack.group_errors(ok[0].held, y, search.held_group, scale))
+        wins, losses, p = _stack.sign_test(
+            _stack.group_errors(cv, y, search.held_group, scale),
+            _stack.group_errors(ok[0].held, y, search.held_group, scale))
+        groups = {"better": wins, "worse": losses, "p": p, "level": _stack.GROUP_LEVEL}
         if not p < _stack.GROUP_LEVEL:
-            return None
+            return rejected(f"it validates better ({name} {_num(metrics[metric])} against "
+                            f"{_num(single)}) but is better for {wins} groups and worse for "
+                            f"{losses} (one-sided sign test p = {p:.2g}, must be below "
+                            f"{_stack.GROUP_LEVEL:g})", validation_score=metrics[metric],
+                            groups=groups)
     used = [(wk, rank, c) for wk, (rank, c) in zip(w, pool) if wk > 0]
     parts = []
     for wk, rank, c in used:
@@ -601,8 +626,8 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     inputs = [i.name for i in search.infos]
     try:
         law = formula_law(sf.formula, inputs, bounds=sf.bounds, name="stacked")
-    except LawError:
-        return None
+    except LawError as exc:
+        return rejected(f"its formula could not be built: {exc}")
     params: dict[str, Any] = {}
     for (wk, rank, c), names in zip(used, sf.names):
         p = fits[c.key].params
@@ -618,13 +643,22 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
             warnings.simplefilter("ignore", ScalingLawsWarning)
             with np.errstate(all="ignore"):
                 fit = replace(search.full, shared=sf.shared).at(law, data, params)
-    except (InputError, LawError):
-        return None
+    except (InputError, LawError) as exc:
+        return rejected(f"its fit could not be built: {exc}")
     ranks = ", ".join(str(r) for _, r, _ in used)
     cand = _Cand(f"stack:{ranks}", f"stack of laws {ranks}", "stack", law,
                  {k: k for k in law.inputs}, sf.shared, sf.readable, [], dict(sf.bounds),
                  validation=metrics, error=error, criterion=error)
-    return cand, fit
+    note = {"selected": True, "laws": [r for _, r, _ in used],
+            "weights": [float(wk) for wk, _, _ in used], "best_single_validation": single,
+            "validation_score": metrics[metric], "reason": None}
+    if groups is not None:
+        note["groups"] = groups
+    return (cand, fit), note
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.5f}"
 
 
 def _probe_rows(search: _Search) -> Dataset | None:
