@@ -533,6 +533,17 @@ def test_a_grouped_stack_needs_most_groups():
     assert "stack     not selected: the weighted average of the laws" in text
     assert "sign test" in text
     assert res.to_dict()["stack"]["groups"] == g
+    # at level 1 the group test is dropped: the same stack, which validates better pooled, wins
+    loose = discover(data, replace(settings, stack_group_level=1.0))
+    assert loose.selected.origin == "stack" and loose.selected.rank == 1
+    assert loose.stack["selected"] is True and loose.stack["groups"]["level"] == 1.0
+    # the same laws (their final ranks move down by one below the stack), the same weights
+    assert [r - 1 for r in loose.stack["laws"]] == st["laws"]
+    assert loose.stack["weights"] == st["weights"]
+    assert loose.selected.validation_score == pytest.approx(st["validation_score"])
+    assert loose.settings["stack_group_level"] == 1.0
+    with pytest.raises(sl.InputError, match="stack-group-level"):
+        DiscoverSettings(stack_group_level=0.0)
 
 
 def test_cli_saves_a_selected_stack_for_predict(tmp_path):

@@ -74,6 +74,11 @@ def _split_list(text: str | None) -> list[str] | None:
 @click.option("--no-stack", is_flag=True,
               help="Never select a weighted average of the best laws (a stack); select the "
                    "best single law.")
+@click.option("--stack-group-level", type=click.FloatRange(0, 1, min_open=True), default=0.05,
+              show_default=True, metavar="P",
+              help="With groups, a stack must beat the best single law for more groups than "
+                   "it loses, by a one-sided sign test below this level; 1 drops the test (with "
+                   "4 groups or fewer no stack passes at 0.05).")
 @click.option("--starts", type=click.IntRange(1), default=1024, show_default=True,
               help="Starts of every fit.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
@@ -103,7 +108,7 @@ def _split_list(text: str | None) -> list[str] | None:
 def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds, max_screened,
                  max_rounds,
                  beam, complexity, metric, max_error, max_spread, folds, scales, no_catalogue,
-                 no_stack, starts, seed, jobs,
+                 no_stack, stack_group_level, starts, seed, jobs,
                  backend, ray_address, top, nan_policy, fmt, output, save_law, save_fit, force,
                  quiet):
     """Search law forms for the one that extrapolates best, validated inside the train split.
@@ -131,7 +136,7 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
         complexity=complexity, metric=metric, max_error=max_error, max_spread=max_spread,
         folds=folds,
         scales=tuple(_split_list(scales)) if scales else None, catalogue=not no_catalogue,
-        stack=not no_stack,
+        stack=not no_stack, stack_group_level=stack_group_level,
         n_starts=starts, seed=seed, jobs=jobs or _default_jobs(backend), backend=backend_name,
         report=top)
     log = None if quiet else (lambda msg: click.echo(msg, err=True))

@@ -117,7 +117,11 @@ class DiscoverSettings:
         Also try a weighted average of the reported laws built by the grammar (see
         :mod:`scalinglaws.discover._stack`), selected when its leave-one-fold-out validation
         beats the best single law's (and, with groups, does for significantly more groups
-        than not: one-sided sign test at level 0.05).
+        than not: one-sided sign test at level ``stack_group_level``).
+    stack_group_level : float
+        With groups, the level of that sign test (default 0.05). With 4 groups or fewer no
+        stack can pass at 0.05 (the smallest possible p is 1/16); 1 drops the group test and
+        keeps the pooled validation rule only.
     task_timeout : float, optional
         Time limit of one candidate's validation, in seconds.
     """
@@ -146,6 +150,7 @@ class DiscoverSettings:
     share_max_groups: int = 16
     report: int = 10
     stack: bool = True
+    stack_group_level: float = _stack.GROUP_LEVEL
     task_timeout: float | None = None
 
     def __post_init__(self) -> None:
@@ -169,6 +174,9 @@ class DiscoverSettings:
             raise InputError("max-spread must be positive")
         if self.max_error is not None and not self.max_error > 0:
             raise InputError("max-error must be positive")
+        if not 0 < self.stack_group_level <= 1:
+            raise InputError("stack-group-level must be in (0, 1] (e.g. 0.05; 1 drops the "
+                             "groups' sign test)")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings (without the parallel settings, which do not change results)."""
@@ -553,7 +561,7 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     """The weighted average of the reported grammar laws, when it validates better than the
     best single law (leave-one-fold-out over the validation folds) and, with groups, does so
     for significantly more groups than not (one-sided sign test over the groups' held-out
-    errors, :data:`_stack.GROUP_LEVEL`).
+    errors, at the level ``stack_group_level`` of the settings; a level of 1 skips the test).
 
     Returns
     -------
@@ -607,12 +615,13 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
         wins, losses, p = _stack.sign_test(
             _stack.group_errors(cv, y, search.held_group, scale),
             _stack.group_errors(ok[0].held, y, search.held_group, scale))
-        groups = {"better": wins, "worse": losses, "p": p, "level": _stack.GROUP_LEVEL}
-        if not p < _stack.GROUP_LEVEL:
+        level = search.s.stack_group_level
+        groups = {"better": wins, "worse": losses, "p": p, "level": level}
+        if level < 1 and not p < level:
             return rejected(f"it validates better ({name} {_num(metrics[metric])} against "
                             f"{_num(single)}) but is better for {wins} groups and worse for "
                             f"{losses} (one-sided sign test p = {p:.2g}, must be below "
-                            f"{_stack.GROUP_LEVEL:g})", validation_score=metrics[metric],
+                            f"{level:g})", validation_score=metrics[metric],
                             groups=groups)
     used = [(wk, rank, c) for wk, (rank, c) in zip(w, pool) if wk > 0]
     parts = []
