@@ -317,7 +317,7 @@ def test_fit_function_forwards_options():
 
 def test_fitter_holds_configuration_only():
     law, data = simulated()
-    fitter = Fitter(bootstrap=5)
+    fitter = Fitter(bootstrap=10)
     before = fitter.settings()
     quiet_fit(fitter, law, data)
     assert fitter.settings() == before

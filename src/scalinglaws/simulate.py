@@ -80,7 +80,20 @@ def simulate(law: Law, params: Mapping[str, float] | None = None, grid: GridSpec
     -------
     pandas.DataFrame
         One row per grid point: the inputs, the noisy target, and ``true_<target>``.
+
+    Raises
+    ------
+    InputError
+        Missing example parameters or grid, a negative noise, a target name that is empty or
+        would overwrite an input column, or a law that is not finite on the grid.
     """
+    target = str(target).strip()
+    if not target:
+        raise InputError("the target column needs a name (--target loss)")
+    clash = [c for c in (target, f"true_{target}") if c in law.inputs]
+    if clash:
+        raise InputError(f"target name {target!r} would write the column {clash[0]!r}, which "
+                         f"holds an input of {law.name}; choose another --target")
     try:
         example = catalogue_entry(law.name).example
     except InputError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import os
@@ -106,13 +108,44 @@ def _read_folder(folder: Path) -> tuple[pd.DataFrame, TaskSpec]:
 def _read_delimited(source: Path | IO[str], sep: str, name: str) -> pd.DataFrame:
     kind = "TSV" if sep == "\t" else "CSV"
     try:
-        return pd.read_csv(source, sep=sep, skipinitialspace=True)
+        if isinstance(source, Path):
+            raw = source.read_bytes()
+        else:
+            buffer = getattr(source, "buffer", None)
+            raw = buffer.read() if buffer is not None else source.read()
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as err:
+        raise DataError(f"{name}: cannot be read as {kind} (not UTF-8 text: {_one_line(err)}); "
+                        "save it as UTF-8") from None
+    except OSError as err:
+        raise DataError(f"{name}: cannot be read ({_one_line(err)})") from None
+    _check_header(text, sep, name)
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(
             f"{name}: empty; a {kind} needs a header row and one row per observation"
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
+    except (pd.errors.ParserError, ValueError) as err:
         raise DataError(f"{name}: cannot be read as {kind} ({_one_line(err)})") from None
+
+
+def _check_header(text: str, sep: str, name: str) -> None:
+    """Refuse a header that names a column twice (pandas would rename the second silently)."""
+    line = next((ln for ln in text.splitlines() if ln.strip()), None)
+    if line is None:
+        return
+    try:
+        header = next(csv.reader([line], delimiter=sep, skipinitialspace=True))
+    except csv.Error:
+        return  # the parser will say what is wrong
+    seen: dict[str, int] = {}
+    for position, column in enumerate(header, start=1):
+        key = column.strip()
+        if key and key in seen:
+            raise DataError(f"{name}: column {key!r} appears twice in the header (columns "
+                            f"{seen[key]} and {position}); rename or drop one")
+        seen.setdefault(key, position)
 
 
 def _read_parquet(file: Path) -> pd.DataFrame:

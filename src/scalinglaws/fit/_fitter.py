@@ -15,6 +15,9 @@ from ._result import FitResult, law_spec
 
 Progress = Callable[[int, int], None]
 
+#: Fewest bootstrap refits that make a percentile interval (0 turns the bootstrap off).
+MIN_BOOTSTRAP = 10
+
 
 @dataclass(frozen=True)
 class Fitter:
@@ -40,7 +43,8 @@ class Fitter:
     shared : tuple of str
         With groups: parameters shared by all groups (the others are fitted per group).
     bootstrap : int
-        Number of bootstrap refits (0 for none).
+        Number of bootstrap refits: 0 for none, else at least :data:`MIN_BOOTSTRAP` (fewer
+        draws cannot make a percentile interval; 1000 is typical).
     bootstrap_unit : {"runs", "groups"}
         Resample observations (stratified by group) or whole groups.
     level : float
@@ -68,8 +72,11 @@ class Fitter:
             raise InputError(f"the Huber delta must be a positive number, got {self.delta!r}")
         if self.n_starts < 1 or self.n_polish < 1 or self.max_iter < 1:
             raise InputError("n_starts, n_polish and max_iter must be at least 1")
-        if self.bootstrap < 0:
-            raise InputError(f"bootstrap must be >= 0, got {self.bootstrap}")
+        if self.bootstrap < 0 or 0 < self.bootstrap < MIN_BOOTSTRAP:
+            raise InputError(f"bootstrap must be 0 (no intervals) or at least {MIN_BOOTSTRAP} "
+                             f"refits, got {self.bootstrap}; 1000 gives stable 95% intervals")
+        if self.seed < 0:
+            raise InputError(f"seed must be a non-negative integer, got {self.seed}")
         if self.bootstrap_unit not in ("runs", "groups"):
             raise InputError("bootstrap_unit must be 'runs' or 'groups'")
         if not 0 < self.level < 1:

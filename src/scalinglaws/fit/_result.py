@@ -252,6 +252,13 @@ class FitResult:
             ``"prediction"``; with draws also ``"ci_low"``, ``"ci_high"`` (confidence interval of
             the mean: parameter uncertainty only) and ``"pi_low"``, ``"pi_high"`` (prediction
             interval of a new run: parameter uncertainty plus the fit's residual noise).
+
+        Raises
+        ------
+        InputError
+            A missing input. Values outside the law's domain are not refused
+            here (the prediction there is NaN or infinite); the ``predict`` command refuses
+            them.
         """
         Xa = {}
         for k in self.law.inputs:
@@ -340,24 +347,49 @@ class FitResult:
             else:
                 theta = np.array([[float(d["params"][g][n]) for n in names] for g in groups])
             draws = np.array(d["draws"], dtype=float) if d.get("draws") else None
-            data = d.get("data") or {}
+            data = d["data"]
             codes = None
             if groups is not None and data.get("group") is not None:
                 pos = {g: i for i, g in enumerate(groups)}
                 codes = np.array([pos[g] for g in data["group"]])
             elif groups is None:
                 codes = np.zeros(int(d["n"]), dtype=int)
+            n = int(d["n"])
+            residuals = np.array(d["residuals"], dtype=float)
+            space, level = d.get("space", "log"), float(d.get("level", 0.95))
+            X = data["X"]
+            problems = []
+            if not np.all(np.isfinite(theta)):
+                problems.append("a parameter that is not a finite number")
+            if draws is not None and (draws.ndim != 3 or draws.shape[1:] != theta.shape):
+                problems.append(f"bootstrap draws of shape {draws.shape}, not (B, "
+                                f"{theta.shape[0]}, {theta.shape[1]})")
+            if residuals.shape != (n,):
+                problems.append(f"{residuals.size} residuals for {n} runs")
+            if not isinstance(X, Mapping) or any(len(X.get(k, ())) != n for k in law.inputs) \
+                    or len(data["y"]) != n:
+                problems.append(f"data that is not {n} runs of {', '.join(law.inputs)}")
+            if space not in ("log", "raw"):
+                problems.append(f"space {space!r} (not 'log' or 'raw')")
+            if not 0 < level < 1:
+                problems.append(f"level {level:g} (not between 0 and 1)")
+            if problems:
+                raise InputError(f"not a saved fit, or a damaged one: {'; '.join(problems)}; "
+                                 "produce it again with 'scalinglaws fit ... -o FIT.json'")
             return cls(law=law, spec=d["law_spec"], inputs=d["inputs"], target=d["target"],
                        theta=theta, groups=groups, shared=tuple(d.get("shared", ())),
-                       objective=float(d["objective"]), n=int(d["n"]), status=d["status"],
+                       objective=float(d["objective"]), n=n, status=d["status"],
                        warnings=tuple(d.get("warnings", ())), metrics=d.get("metrics", {}),
                        diagnostics=d.get("diagnostics", {}),
-                       residuals=np.array(d.get("residuals", []), dtype=float),
+                       residuals=residuals,
                        fitted=np.array(d.get("fitted", []), dtype=float), data=data,
-                       provenance=d.get("provenance", {}), space=d.get("space", "log"),
-                       level=float(d.get("level", 0.95)), draws=draws, _codes=codes)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"not a saved fit (missing or malformed {exc}); produce one with "
+                       provenance=d.get("provenance", {}), space=space,
+                       level=level, draws=draws, _codes=codes)
+        except InputError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"'{exc.args[0]}'" if isinstance(exc, KeyError) else str(exc)
+            raise InputError(f"not a saved fit (missing or malformed: {what}); produce one with "
                              "'scalinglaws fit ... -o FIT.json'") from None
 
     def to_json(self, **kwargs) -> str:

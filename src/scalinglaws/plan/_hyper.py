@@ -30,6 +30,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .._errors import InputError
+from ..fit._fitter import MIN_BOOTSTRAP
 from . import _text
 from ._model import interval, nondegenerate
 
@@ -285,7 +286,8 @@ def fit_hyperparameters(lr, batch, N, D, loss, *, method: str = "quadratic",
     batch_inputs, lr_inputs : sequence of {"N", "D"}
         Variables of the batch-size and learning-rate laws.
     bootstrap : int
-        Resamples of the runs within each cell, for the intervals.
+        Resamples of the runs within each cell, for the intervals (0 for none, else at least
+        10).
     seed : int
     level : float
     radius : float
@@ -317,6 +319,9 @@ def fit_hyperparameters(lr, batch, N, D, loss, *, method: str = "quadratic",
             raise InputError(f"{name}: row {int(np.argmax(bad)) + 1} is not a positive number")
     if method not in ("quadratic", "best"):
         raise InputError(f"method must be 'quadratic' or 'best', got {method!r}")
+    if bootstrap < 0 or 0 < bootstrap < MIN_BOOTSTRAP:
+        raise InputError(f"bootstrap must be 0 (no intervals) or at least {MIN_BOOTSTRAP} "
+                         f"resamples, got {bootstrap}")
     for v in (*batch_inputs, *lr_inputs):
         if v not in ("N", "D"):
             raise InputError(f"law variables must be N or D, got {v!r}")

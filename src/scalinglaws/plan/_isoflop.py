@@ -42,6 +42,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .._errors import FitWarning, InputError
+from ..fit._fitter import MIN_BOOTSTRAP
 from . import _text
 from ._model import interval, nondegenerate
 
@@ -229,7 +230,7 @@ def isoflop(N, D, loss, *, budget=None, group=None, run=None, at: float | None =
     n_budgets : int
         Budgets interpolated from curves.
     bootstrap : int
-        Resamples for the intervals (0 for none).
+        Resamples for the intervals (0 for none, else at least 10).
     seed : int
     level : float
     flops_per_param_token : float
@@ -267,8 +268,9 @@ def isoflop(N, D, loss, *, budget=None, group=None, run=None, at: float | None =
         raise InputError("approaches must be among 1, 2, 3")
     if not 0 < level < 1:
         raise InputError(f"level must be between 0 and 1, got {level}")
-    if bootstrap < 0:
-        raise InputError("bootstrap must be >= 0")
+    if bootstrap < 0 or 0 < bootstrap < MIN_BOOTSTRAP:
+        raise InputError(f"bootstrap must be 0 (no intervals) or at least {MIN_BOOTSTRAP} "
+                         f"resamples, got {bootstrap}")
     k = float(flops_per_param_token)
     groups = (np.asarray(group).astype(str) if group is not None else np.full(n, None, object))
     runs = np.asarray(run).astype(str) if run is not None else None
