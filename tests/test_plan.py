@@ -447,6 +447,222 @@ def test_lifetime_budget_spends_it_all_and_beats_the_reference(chinchilla_fit):
 
 
 # =============================================================================================
+# Constraints together: a token limit, a fixed ratio, a target loss, inference (every
+# constraint is honoured, or the combination is refused naming both options)
+
+
+def _chin_loss(p, N, D):
+    return p["E"] + p["A"] / np.asarray(N) ** p["alpha"] + p["B"] / np.asarray(D) ** p["beta"]
+
+
+def _tokens_reaching(p, L, N):
+    """D with L(N, D) = L on the Chinchilla law (inf where out of reach), written out here."""
+    gap = L - p["E"] - p["A"] / np.asarray(N) ** p["alpha"]
+    with np.errstate(all="ignore"):
+        return np.where(gap > 0, (p["B"] / gap) ** (1 / p["beta"]), np.inf)
+
+
+def test_fixed_ratio_with_a_token_limit_is_refused_or_honoured():
+    """Bug: --budget 1e21 --tokens-per-param 20 --max-tokens 1e9 gave D = 57.7B (the limit was
+    dropped). The ratio's tokens sqrt(C R / 6) must fit under the limit, or the plan is refused
+    with the largest plan that fits (N = cap/R, C = 6 cap^2 / R)."""
+    law = sl.get_law("chinchilla")
+    with pytest.raises(sl.InputError) as err:
+        plan.compute_optimal(law, 1e21, params=HOFFMANN, tokens_per_param=20, max_tokens=1e9)
+    msg = str(err.value)
+    assert "--tokens-per-param" in msg and "--max-tokens" in msg
+    assert f"D = {math.sqrt(1e21 * 20 / 6):.3g}" in msg  # 5.77e+10 tokens needed
+    assert "N = 5e+07" in msg and "C = 3e+17" in msg     # 1e9 / 20 and 6 (1e9)^2 / 20
+    # a limit the ratio fits under: the ratio holds exactly, the whole budget is spent
+    a = plan.compute_optimal(law, 1e21, params=HOFFMANN, tokens_per_param=20, max_tokens=1e11)
+    assert a.N_opt == pytest.approx(math.sqrt(1e21 / 120), rel=1e-12)
+    assert a.D_opt / a.N_opt == pytest.approx(20, rel=1e-12) and a.D_opt <= 1e11
+    assert "fixed 20 tokens per parameter" in a.constraint and "not binding" in a.constraint
+    # exactly at the limit is allowed
+    edge = math.sqrt(1e21 * 20 / 6)
+    b = plan.compute_optimal(law, 1e21, params=HOFFMANN, tokens_per_param=20, max_tokens=edge)
+    assert b.D_opt == pytest.approx(edge, rel=1e-12)
+    # a list of budgets: the one that does not fit is named
+    with pytest.raises(sl.InputError, match="C = 1e\\+22"):
+        plan.compute_optimal(law, [1e19, 1e22], params=HOFFMANN, tokens_per_param=20,
+                             max_tokens=1e11)
+
+
+def test_least_compute_honours_the_token_limit():
+    """Bug: --target-loss 2.2 --max-tokens 1e9 gave D = 136B, constraint null. With the limit
+    binding, D = cap and N reaches the target there; checked against a brute-force search of
+    the least 6ND on the iso-loss curve with D <= cap."""
+    law = sl.get_law("chinchilla")
+    free = plan.least_compute(law, 2.2, params=HOFFMANN)
+    assert free.D_opt == pytest.approx(2.043e11, rel=1e-3)  # so a 5e10 limit binds
+    cap = 5e10
+    a = plan.least_compute(law, 2.2, params=HOFFMANN, max_tokens=cap)
+    assert a.D_opt == cap
+    assert _chin_loss(HOFFMANN, a.N_opt, a.D_opt) == pytest.approx(2.2, abs=1e-12)
+    assert a.budget == pytest.approx(6 * a.N_opt * cap, rel=1e-12)
+    assert a.N_opt == pytest.approx(4.7542e10, rel=1e-4)
+    assert "binding" in a.constraint and "not binding" not in a.constraint
+    assert a.exponent_N == pytest.approx(1.0, abs=1e-6)
+    assert a.budget > free.budget
+    # brute force: least 6 N D(N) over N with D(N) <= cap
+    N = np.geomspace(1e9, 1e12, 400001)
+    D = _tokens_reaching(HOFFMANN, 2.2, N)
+    C = np.where(D <= cap, 6 * N * D, np.inf)
+    i = int(np.argmin(C))
+    assert a.budget == pytest.approx(C[i], rel=1e-4) and a.N_opt == pytest.approx(N[i], rel=1e-4)
+    # the numerical path agrees; the capped frontier at that budget gives the target back
+    b = plan.least_compute(law, 2.2, params=HOFFMANN, max_tokens=cap, method="numerical")
+    assert b.budget == pytest.approx(a.budget, rel=1e-9) and b.D_opt == cap
+    back = plan.compute_optimal(law, a.budget, params=HOFFMANN, max_tokens=cap)
+    assert back.loss == pytest.approx(2.2, abs=1e-9)
+    # a limit that does not bind changes nothing
+    loose = plan.least_compute(law, 2.2, params=HOFFMANN, max_tokens=1e12)
+    assert loose.budget == pytest.approx(free.budget, rel=1e-12) and "not binding" in \
+        loose.constraint
+    # out of reach at the limit: E + B / cap^beta = 2.9303 for 1e9 tokens
+    floor = HOFFMANN["E"] + HOFFMANN["B"] / 1e9 ** HOFFMANN["beta"]
+    with pytest.raises(sl.InputError) as err:
+        plan.least_compute(law, 2.2, params=HOFFMANN, max_tokens=1e9)
+    assert "--max-tokens" in str(err.value) and f"{floor:.5g}" in str(err.value)
+
+
+def test_least_compute_token_limit_draws(chinchilla_bootstrap):
+    """A draw is out of reach under the limit exactly when E + B / cap^beta >= the target."""
+    cap, target = 2e11, 2.0
+    a = plan.least_compute(chinchilla_bootstrap, target, max_tokens=cap)
+    th = plan.as_fitted_law(chinchilla_bootstrap).draws
+    floor = th[:, 0] + th[:, 2] / cap ** th[:, 4]
+    assert a.n_failed == int((floor >= target).sum()) == 33
+    assert a.n_draws == 1000 - 33
+    assert a.D_opt == cap  # the estimate's own limit binds
+    lo, hi = a.intervals["budget"]
+    assert lo < a.budget < hi
+    assert any("with at most 2e+11 training tokens" in n for n in a.notes)
+
+
+def test_least_compute_at_a_fixed_ratio():
+    """Bug: --target-loss 2.2 --tokens-per-param 200 gave 25.5 tokens/param (ratio ignored)."""
+    law = sl.get_law("chinchilla")
+    a = plan.least_compute(law, 2.2, params=HOFFMANN, tokens_per_param=200)
+    assert a.D_opt / a.N_opt == pytest.approx(200, rel=1e-12)
+    assert a.tokens_per_param == pytest.approx(200, rel=1e-12)
+    assert _chin_loss(HOFFMANN, a.N_opt, a.D_opt) == pytest.approx(2.2, abs=1e-9)
+    assert a.budget == pytest.approx(6 * a.N_opt * a.D_opt, rel=1e-12)
+    assert a.N_opt == pytest.approx(2.01703e9, rel=1e-4)
+    # least: 0.1% less compute along the ray misses the target
+    N = math.sqrt(0.999 * a.budget / (6 * 200))
+    assert _chin_loss(HOFFMANN, N, 200 * N) > 2.2
+    assert "fixed 200 tokens per parameter" in a.constraint
+    free = plan.least_compute(law, 2.2, params=HOFFMANN)
+    assert a.budget > free.budget
+    assert any(f"C = {free.budget:.4g}" in n for n in a.notes)
+    # with a token limit the ratio's tokens (403B) must fit under it
+    with pytest.raises(sl.InputError) as err:
+        plan.least_compute(law, 2.2, params=HOFFMANN, tokens_per_param=200, max_tokens=1e11)
+    msg = str(err.value)
+    assert "--tokens-per-param" in msg and "--max-tokens" in msg and "D = 4.03e+11" in msg
+    ok = plan.least_compute(law, 2.2, params=HOFFMANN, tokens_per_param=200, max_tokens=1e12)
+    assert ok.budget == pytest.approx(a.budget, rel=1e-12)
+    # the floor along the ray is E: a target below it is refused naming the ratio
+    with pytest.raises(sl.InputError, match="cannot be reached"):
+        plan.least_compute(law, 1.6, params=HOFFMANN, tokens_per_param=200)
+
+
+def test_least_compute_when_huge_budgets_have_no_interior_optimum():
+    """Data-constrained law with U held: at 1e40 FLOPs the optimum runs off the ratio grid, yet
+    moderate targets are reachable (the inverse used to refuse them, 'tends to nan')."""
+    law = sl.get_law("data_constrained")
+    p = dict(catalogue_entry("data_constrained").example.params)
+    a = plan.least_compute(law, 2.5, params=p, fixed={"U": 1e10})
+    back = plan.compute_optimal(law, a.budget, params=p, fixed={"U": 1e10})
+    assert back.loss == pytest.approx(2.5, abs=1e-9)
+    b = plan.least_compute(law, 2.6, params=p, fixed={"U": 1e10}, max_tokens=1e10)
+    assert b.D_opt == 1e10
+    X = {"N": np.array([b.N_opt]), "D": np.array([1e10]), "U": np.array([1e10])}
+    assert law.predict(X, p)[0] == pytest.approx(2.6, abs=1e-9)
+    # at D = U = 1e10 the loss tends to E + A/(U/20 (1 + R_N))^alpha + B/U^beta = 2.556
+    floor = (p["E"] + p["A"] / (1e10 / 20 * (1 + p["R_N"])) ** p["alpha"]
+             + p["B"] / 1e10 ** p["beta"])
+    with pytest.raises(sl.InputError) as err:
+        plan.least_compute(law, 2.5, params=p, fixed={"U": 1e10}, max_tokens=1e10)
+    assert "--max-tokens" in str(err.value) and f"{floor:.5g}" in str(err.value)
+
+
+def test_inference_plan_honours_the_token_limit():
+    """Bug: --budget 1e21 --inference-tokens 1e13 --max-tokens 1e9 planned D = 973B."""
+    law = sl.get_law("chinchilla")
+    Dinf = 1e13
+    # the limit binds at the budget already: the reference is N = C/(6 cap), D = cap, and the
+    # plan cannot trade parameters for tokens, so it is that model
+    p = plan.inference_optimal(law, Dinf, budget=1e21, params=HOFFMANN, max_tokens=1e9)
+    assert p.reference["D"] == 1e9 and p.reference["N"] == pytest.approx(1e21 / 6e9, rel=1e-12)
+    assert p.D == pytest.approx(1e9, rel=1e-12)
+    assert p.N == pytest.approx(1e21 / 6e9, rel=1e-9)
+    assert "binding" in p.constraint and p.max_tokens == 1e9
+    # a limit between the reference's D (91.4B) and the free plan's (1.34T): D = cap, and N
+    # is the size reaching the reference loss at the cap; brute force over the iso-loss curve
+    free = plan.inference_optimal(law, Dinf, budget=1e21, params=HOFFMANN)
+    cap = 1e11
+    assert free.reference["D"] < cap < free.D
+    q = plan.inference_optimal(law, Dinf, budget=1e21, params=HOFFMANN, max_tokens=cap)
+    assert q.reference["N"] == pytest.approx(free.reference["N"], rel=1e-12)
+    assert q.D == cap
+    assert _chin_loss(HOFFMANN, q.N, cap) == pytest.approx(free.loss, abs=1e-12)
+    N = np.geomspace(1e8, 1e11, 400001)
+    D = _tokens_reaching(HOFFMANN, free.loss, N)
+    cost = np.where(D <= cap, 6 * N * D + 2 * N * Dinf, np.inf)
+    i = int(np.argmin(cost))
+    assert q.N == pytest.approx(N[i], rel=1e-4)
+    # the grid's best feasible point lies just inside the limit: never cheaper than the plan
+    assert q.total_flops <= cost[i] and q.total_flops == pytest.approx(cost[i], rel=1e-4)
+    assert free.total_flops < q.total_flops < q.reference["total_flops"]
+    assert free.constraint is None and free.max_tokens is None
+    # the target-loss question too
+    t = plan.inference_optimal(law, Dinf, target_loss=2.2, params=HOFFMANN, max_tokens=cap)
+    assert t.D == cap and _chin_loss(HOFFMANN, t.N, cap) == pytest.approx(2.2, abs=1e-12)
+    assert t.reference["D"] <= cap
+    ref = plan.least_compute(law, 2.2, params=HOFFMANN, max_tokens=cap)
+    assert t.reference["N"] == pytest.approx(ref.N_opt, rel=1e-9)
+    with pytest.raises(sl.InputError, match="--max-tokens"):
+        plan.inference_optimal(law, Dinf, target_loss=2.2, params=HOFFMANN, max_tokens=1e9)
+
+
+def test_lifetime_plan_honours_the_token_limit():
+    """Lifetime budget: the loss is minimised over N with D = (C - 2 N T)/(6N) <= cap."""
+    law = sl.get_law("chinchilla")
+    Ct, Dinf, cap = 1e23, 1e13, 3e11
+    free = plan.inference_optimal(law, Dinf, lifetime_budget=Ct, params=HOFFMANN)
+    assert free.D > cap > free.reference["D"]
+    p = plan.inference_optimal(law, Dinf, lifetime_budget=Ct, params=HOFFMANN, max_tokens=cap)
+    assert p.D == cap and p.N == pytest.approx(Ct / (6 * cap + 2 * Dinf), rel=1e-12)
+    assert p.total_flops == pytest.approx(Ct, rel=1e-12)
+    N = np.geomspace(1e9, 1e11, 400001)
+    D = (Ct - 2 * N * Dinf) / (6 * N)
+    L = np.where((D > 0) & (D <= cap), _chin_loss(HOFFMANN, N, np.abs(D)), np.inf)
+    i = int(np.argmin(L))
+    assert p.N == pytest.approx(N[i], rel=1e-4)
+    # the grid's best feasible point lies just inside the limit: never better than the plan
+    assert p.loss <= L[i] and p.loss == pytest.approx(L[i], abs=1e-5)
+    assert p.loss == pytest.approx(_chin_loss(HOFFMANN, p.N, cap), abs=1e-12)
+    assert free.loss < p.loss < p.reference["loss"]
+    # a limit below the reference's tokens holds the reference too
+    r = plan.inference_optimal(law, Dinf, lifetime_budget=Ct, params=HOFFMANN, max_tokens=1e11)
+    assert r.D == 1e11 and r.reference["D"] == pytest.approx(1e11, rel=1e-12)
+    assert r.reference["total_flops"] == pytest.approx(Ct, rel=1e-6)
+
+
+def test_fixed_input_outside_the_law_domain():
+    """Bug: --fix U=-1 said 'no interior compute-optimal allocation'."""
+    law = sl.get_law("data_constrained")
+    p = dict(catalogue_entry("data_constrained").example.params)
+    for bad in (-1, 0):
+        with pytest.raises(sl.InputError, match="U must be a positive number") as err:
+            plan.compute_optimal(law, 1e21, params=p, fixed={"U": bad})
+        assert "--fix U=VALUE" in str(err.value)
+    assert plan.compute_optimal(law, 1e21, params=p, fixed={"U": 1e10}).N_opt > 0
+
+
+# =============================================================================================
 # IsoFLOP approaches
 
 
@@ -811,3 +1027,71 @@ def test_next_runs_cli(fit_file):
         <= d["target"]["sd_log"]
     proc = run_cli("next-runs", fit_file, "--max-flops", "1e21")
     assert "--at" in assert_one_line_error(proc)
+
+
+# --- constraints on the command line (exact numbers from the Chinchilla closed forms)
+
+HOFFMANN_ARGS = ("--law", "chinchilla", "--params", "E=1.69,A=406.4,B=410.7,alpha=0.34,beta=0.28")
+
+
+def test_plan_cli_ratio_and_token_limit():
+    proc = run_cli("plan", *HOFFMANN_ARGS, "--budget", "1e21", "--tokens-per-param", "20",
+                   "--max-tokens", "1e9")
+    line = assert_one_line_error(proc)
+    assert "--tokens-per-param" in line and "--max-tokens" in line and "C = 3e+17" in line
+    proc = run_cli("plan", *HOFFMANN_ARGS, "--budget", "1e21", "--tokens-per-param", "20",
+                   "--max-tokens", "1e11", "--format", "json")
+    d = json.loads(proc.stdout)
+    assert d["D_opt"] / d["N_opt"] == pytest.approx(20, rel=1e-12)
+    assert 6 * d["N_opt"] * d["D_opt"] == pytest.approx(1e21, rel=1e-12)
+    assert "not binding" in d["constraint"]
+
+
+def test_plan_cli_target_loss_with_token_limit():
+    proc = run_cli("plan", *HOFFMANN_ARGS, "--target-loss", "2.2", "--max-tokens", "5e10",
+                   "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["D_opt"] == 5e10 and "binding" in d["constraint"]
+    assert _chin_loss(HOFFMANN, d["N_opt"], d["D_opt"]) == pytest.approx(2.2, abs=1e-12)
+    assert d["budget"] == pytest.approx(6 * d["N_opt"] * 5e10, rel=1e-12)
+    line = assert_one_line_error(run_cli("plan", *HOFFMANN_ARGS, "--target-loss", "2.2",
+                                         "--max-tokens", "1e9"))
+    assert "--max-tokens" in line and "2.9303" in line
+
+
+def test_plan_cli_target_loss_at_a_fixed_ratio():
+    proc = run_cli("plan", *HOFFMANN_ARGS, "--target-loss", "2.2", "--tokens-per-param", "200",
+                   "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["D_opt"] / d["N_opt"] == pytest.approx(200, rel=1e-12)
+    assert _chin_loss(HOFFMANN, d["N_opt"], d["D_opt"]) == pytest.approx(2.2, abs=1e-9)
+    assert d["constraint"] == "fixed 200 tokens per parameter"
+
+
+def test_plan_cli_inference_with_token_limit():
+    proc = run_cli("plan", *HOFFMANN_ARGS, "--budget", "1e21", "--inference-tokens", "1e13",
+                   "--max-tokens", "1e9", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["D_opt"] == 1e9
+    inf = d["inference"]
+    assert inf["D"] == pytest.approx(1e9, rel=1e-12) and inf["reference"]["D"] == 1e9
+    assert inf["N"] == pytest.approx(1e21 / 6e9, rel=1e-9) and inf["max_tokens"] == 1e9
+    proc = run_cli("plan", *HOFFMANN_ARGS, "--inference-tokens", "1e13", "--lifetime-budget",
+                   "1e23", "--max-tokens", "3e11", "--format", "json")
+    inf = json.loads(proc.stdout)["inference"]
+    assert inf["D"] == 3e11 and inf["N"] == pytest.approx(1e23 / (6 * 3e11 + 2e13), rel=1e-12)
+    line = assert_one_line_error(run_cli("plan", *HOFFMANN_ARGS, "--budget", "1e21",
+                                         "--inference-tokens", "1e13", "--tokens-per-param",
+                                         "20"))
+    assert "--tokens-per-param" in line and "--inference-tokens" in line
+
+
+def test_plan_cli_fix_outside_domain():
+    p = ",".join(f"{k}={v}" for k, v in catalogue_entry("data_constrained").example.params.items())
+    for value in ("-1", "0"):
+        line = assert_one_line_error(run_cli("plan", "--law", "data_constrained", "--params", p,
+                                             "--budget", "1e21", "--fix", f"U={value}"))
+        assert "--fix U" in line and "U must be a positive number" in line

@@ -91,21 +91,104 @@ def resolve_law(text: str, *, input_names: Sequence[str], n_inputs: int | None,
     return formula_law(text, list(input_names), bounds=dict(bounds))
 
 
-def write_atomic(path: str | os.PathLike, text: str, *, force: bool) -> None:
-    """Write ``text`` to ``path`` atomically; refuse to overwrite without ``force``."""
+def _special(p: Path) -> bool:
+    """Whether ``p`` exists and is neither a folder nor a regular file (a device, a pipe)."""
+    return p.exists() and not p.is_dir() and not p.is_file()
+
+
+def check_output(path: str | os.PathLike, *, force: bool, option: str = "-o") -> Path:
+    """Check, before any work, that ``path`` can be written: not a folder, in a folder that
+    exists and is writable, and not an existing file unless ``force``.
+
+    A device or a pipe (``/dev/stdout``, ``/dev/null``) is written through, so it needs no
+    ``force``; a link to a file keeps the link and replaces its target.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    InputError
+        Naming ``option`` and what to do.
+    """
     p = Path(path)
+    if str(path) == "" or p.is_dir():
+        raise InputError(f"{option} {str(path)!r} is a folder, not a file name; give a file")
+    if _special(p):
+        return p
     if p.exists() and not force:
         raise InputError(f"{p} exists; pass --force to overwrite it")
-    if p.parent and not p.parent.exists():
-        raise InputError(f"folder {p.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=str(p.parent or "."))
+    parent = Path(os.path.realpath(p)).parent if p.is_symlink() else (p.parent or Path("."))
+    if not parent.is_dir():
+        raise InputError(f"{option} {p}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{option} {p}: cannot write in folder {parent} (permission denied)")
+    return p
+
+
+def check_outputs(outputs: Mapping[str, str | None], *, force: bool,
+                  stdout: Iterable[str] = ()) -> None:
+    """:func:`check_output` for each option's path, before any work starts.
+
+    Parameters
+    ----------
+    outputs : mapping
+        Option name (``"-o"``, ``"--report"``...) to its path; empty ones are skipped.
+    force : bool
+        Whether existing files may be overwritten.
+    stdout : iterable of str
+        Options for which ``-`` means standard output; for the others ``-`` is an error.
+
+    Raises
+    ------
+    InputError
+        A path that cannot be written, or the same file given to two options.
+    """
+    stdout = set(stdout)
+    seen: dict[str, str] = {}
+    for option, path in outputs.items():
+        if path is None or path == "":
+            continue
+        if path == "-":
+            if option not in stdout:
+                raise InputError(f"{option} -: this file cannot go to standard output here; "
+                                 "give a file name")
+            continue
+        p = check_output(path, force=force, option=option)
+        key = os.path.realpath(p)
+        if key in seen and not _special(p):
+            raise InputError(f"{seen[key]} and {option} name the same file {path}; give two "
+                             "different files")
+        seen[key] = option
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes, *, force: bool) -> None:
+    """Write ``data`` to ``path`` atomically; refuse to overwrite without ``force``.
+
+    The text goes to a temporary file in the same folder, renamed over ``path`` once complete,
+    so an interrupted write never leaves a partial file. A link keeps pointing to its (new)
+    target; a device or a pipe is written through.
+    """
+    p = check_output(path, force=force)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    enc = None if isinstance(data, bytes) else "utf-8"
+    if _special(p):
+        with open(p, mode, encoding=enc) as f:
+            f.write(data)
+        return
+    target = Path(os.path.realpath(p))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
+    except OSError as exc:
+        raise InputError(f"cannot write {p}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, mode, encoding=enc) as f:
+            f.write(data)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, p)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -196,6 +279,6 @@ def read_fit(path: str):
     return FitResult.from_dict(d)
 
 
-__all__ = ["LawError", "Progress", "dumps", "emit", "known_law_names", "parse_bounds", "parse_float",
-           "read_fit",
-           "parse_pairs", "resolve_law", "write_atomic"]
+__all__ = ["LawError", "Progress", "check_output", "check_outputs", "dumps", "emit",
+           "known_law_names", "parse_bounds", "parse_float", "parse_pairs", "read_fit",
+           "resolve_law", "write_atomic"]

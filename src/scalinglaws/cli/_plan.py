@@ -6,14 +6,16 @@ Thin wrappers: parse options, call :mod:`scalinglaws.plan`, render its ``summary
 
 from __future__ import annotations
 
+import math
+
 import click
 import numpy as np
 
 from .. import __version__
-from .._errors import InputError
+from .._errors import FitError, InputError
 from . import CONTEXT, cli
 from ._common import emit as _emit, read_fit as _read_fit
-from ._common import dumps, parse_float, parse_pairs
+from ._common import check_outputs, dumps, parse_float, parse_pairs
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                        show_default=True, help="Output format.")
@@ -81,6 +83,15 @@ def flops_cmd(n_params, tokens, layers, d_model, heads, kv_size, d_ff, vocab, se
     if any(a is not None for a in arch):
         if any(a is None for a in arch):
             raise InputError("an architecture needs --layers, --d-model and --heads")
+        if n_params is not None:
+            raise InputError("-N/--params and an architecture both give the parameter count: "
+                             "drop -N (the architecture's counts are printed)")
+        if k != "6":
+            raise InputError("--flops-per-param-token applies to C = k N D, not to an "
+                             "architecture's counted FLOPs")
+        if kv_size is None and d_model % heads:
+            raise InputError(f"--d-model {d_model} is not a multiple of --heads {heads}: give "
+                             "--kv-size (the width of one head)")
         t = Transformer(n_layers=layers, d_model=d_model, n_heads=heads, kv_size=kv_size,
                         d_ff=d_ff, vocab=vocab, n_ctx=seq_len)
         D = _positive_float(tokens, "--tokens") if tokens is not None else None
@@ -97,6 +108,8 @@ def flops_cmd(n_params, tokens, layers, d_model, heads, kv_size, d_ff, vocab, se
     D = _positive_float(tokens, "--tokens")
     kk = _positive_float(k, "--flops-per-param-token")
     C = training_flops(N, D, flops_per_param_token=kk)
+    if not math.isfinite(C):
+        raise InputError(f"C = {kk:g} x {N:g} x {D:g} overflows a float; check -N and -D")
     if fmt == "json":
         _emit(dumps(_record({"params": N, "tokens": D, "flops_per_param_token": kk,
                              "flops": C})), output, force)
@@ -155,9 +168,11 @@ def _arch_text(t, d) -> str:
               help="With --inference-tokens: the best loss for this many FLOPs of training "
                    "plus inference.")
 @click.option("--tokens-per-param", default=None, metavar="R",
-              help="Plan at this fixed ratio D/N instead of the optimum (over-training).")
+              help="Plan at this fixed ratio D/N instead of the optimum (over-training); with "
+                   "--budget or --target-loss, not with --inference-tokens.")
 @click.option("--max-tokens", default=None, metavar="D",
-              help="Hard limit on training tokens (unique data without repetition).")
+              help="Hard limit on training tokens (unique data without repetition); every "
+                   "plan honours it, the inference-aware one and its reference included.")
 @click.option("--fix", "fix", multiple=True, metavar="NAME=VALUE",
               help="Hold another input of the law fixed, e.g. U=1e11 for data_constrained.")
 @click.option("--law", "law_text", default=None,
@@ -237,11 +252,16 @@ def plan_cmd(fit_file, budgets, target_loss, inference_tokens, lifetime_budget, 
                          "--lifetime-budget")
     if budgets and target_loss is not None:
         raise InputError("give --budget or --target-loss, not both")
-    common = {"flops_per_param_token": kk}
+    if tokens_per_param is not None and inference_tokens is not None:
+        raise InputError("--tokens-per-param and --inference-tokens do not go together: the "
+                         "inference-aware plan chooses the tokens per parameter itself (drop "
+                         "one of them)")
     results: list[dict] = []
     texts: list[str] = []
-    tpp = _positive_float(tokens_per_param, "--tokens-per-param") if tokens_per_param else None
-    cap = _positive_float(max_tokens, "--max-tokens") if max_tokens else None
+    tpp = (_positive_float(tokens_per_param, "--tokens-per-param")
+           if tokens_per_param is not None else None)
+    cap = _positive_float(max_tokens, "--max-tokens") if max_tokens is not None else None
+    common = {"flops_per_param_token": kk, "max_tokens": cap}
     Dinf = None
     if inference_tokens is not None:
         Dinf = parse_float(inference_tokens, "--inference-tokens", "inference-tokens")
@@ -249,7 +269,7 @@ def plan_cmd(fit_file, budgets, target_loss, inference_tokens, lifetime_budget, 
             raise InputError("--inference-tokens must be a number >= 0")
     if target_loss is not None:
         L = parse_float(target_loss, "--target-loss", "target-loss")
-        a = P.least_compute(fl, L, method=method, **common)
+        a = P.least_compute(fl, L, tokens_per_param=tpp, method=method, **common)
         d, t = a.to_dict(), a.summary()
         if Dinf is not None:
             ip = P.inference_optimal(fl, Dinf, target_loss=L, **common)
@@ -259,8 +279,7 @@ def plan_cmd(fit_file, budgets, target_loss, inference_tokens, lifetime_budget, 
         texts.append(t)
     for b in budgets:
         C = _positive_float(b, "--budget")
-        a = P.compute_optimal(fl, C, max_tokens=cap, tokens_per_param=tpp, method=method,
-                              **common)
+        a = P.compute_optimal(fl, C, tokens_per_param=tpp, method=method, **common)
         d, t = a.to_dict(), a.summary()
         if Dinf is not None:
             ip = P.inference_optimal(fl, Dinf, budget=C, **common)
@@ -376,7 +395,7 @@ def _load_table(data, inputs, names, target, group, rows, extra_positive=()):
               show_default=True, help="Rows of a dataset with a split.")
 @click.option("--bootstrap", type=click.IntRange(0), default=200, show_default=True,
               metavar="K", help="Resamples for the intervals.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
               show_default=True)
 @click.option("--keep-unbracketed", is_flag=True,
@@ -391,6 +410,7 @@ def isoflop_cmd(data, inputs, target, budget_column, group, run_column, at, n_bu
     Approach 2 (a parabola per budget) is a biased approximation of the true valley shape:
     read the per-budget checks and the 'bias for this sampling design' line.
     """
+    check_outputs({"-o": output}, force=force, stdout=["-o"])
     from .. import plan as P
 
     if at is not None:
@@ -414,6 +434,7 @@ def isoflop_cmd(data, inputs, target, budget_column, group, run_column, at, n_bu
                              "budget_column": budget_column, "curves": run_column,
                              "bootstrap": bootstrap, "seed": seed,
                              "groups": [a.to_dict() for a in out]})), output, force)
+        _fail_if_no_approach(out)
         return
     import textwrap
 
@@ -425,6 +446,14 @@ def isoflop_cmd(data, inputs, target, budget_column, group, run_column, at, n_bu
             "has no such approximation error but assumes the law's form.")
     text = "\n\n".join(a.summary() for a in out) + "\n\n" + textwrap.fill(note, width=96) + "\n"
     _emit(text, output, force)
+    _fail_if_no_approach(out)
+
+
+def _fail_if_no_approach(out) -> None:
+    """Exit 1 (after the output, which says why) when no approach could be used at all."""
+    if not any(ap.available for a in out for ap in a.approaches):
+        raise FitError("none of Approaches 1-3 could be used on these runs (the output says "
+                       "why for each)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,7 +480,7 @@ def isoflop_cmd(data, inputs, target, budget_column, group, run_column, at, n_bu
               show_default=True, help="Rows of a dataset with a split.")
 @click.option("--bootstrap", type=click.IntRange(0), default=200, show_default=True,
               metavar="K", help="Resamples of the runs within cells, for intervals.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
               show_default=True)
 @_FORMAT
@@ -466,6 +495,7 @@ def hparams_cmd(data, inputs, target, seq_len, method, batch_law, compare, at, r
       scalinglaws hparams --at N=1e9,D=1e11
       scalinglaws hparams ../shared/datasets/sldbench_lr_bsz --input batch=batch_size_tokens
     """
+    check_outputs({"-o": output}, force=force, stdout=["-o"])
     from .. import plan as P
 
     point = None
@@ -560,6 +590,7 @@ def next_runs_cmd(fit_file, max_flops, count, at, budget, ratio_range, min_flops
     Greedy selection by the variance of the target's prediction that each run is expected to
     remove, computed from the fit's bootstrap draws (a linearised criterion; docs/planning.md).
     """
+    check_outputs({"-o": output}, force=force, stdout=["-o"])
     from .. import plan as P
 
     res = _read_fit(fit_file)
@@ -570,7 +601,9 @@ def next_runs_cmd(fit_file, max_flops, count, at, budget, ratio_range, min_flops
         inv = {col: name for name, col in res.inputs.items()}
         target = {inv.get(k, k): v for k, v in target.items()}
     b = _positive_float(budget, "--budget") if budget else None
-    if (target is None) == (b is None):
+    if target is not None and b is not None:
+        raise InputError("give --at or --budget, not both (where the prediction matters)")
+    if target is None and b is None:
         raise InputError("give --at N=...,D=... or --budget FLOPS (where the prediction matters)")
     rr = None
     if ratio_range:
@@ -584,6 +617,10 @@ def next_runs_cmd(fit_file, max_flops, count, at, budget, ratio_range, min_flops
     fixed = _floats(fix, "--fix") if fix else None
     if target is not None:
         fl = P.as_fitted_law(res, group=group, fixed=fixed)
+        extra = [k for k in target if k not in (fl.n_input, fl.d_input)]
+        if extra:
+            raise InputError(f"--at {', '.join(extra)}: not the law's N or D input (give "
+                             f"{fl.n_input} and {fl.d_input}; hold other inputs with --fix)")
         target = {"N": target.get(fl.n_input), "D": target.get(fl.d_input)}
         if target["N"] is None or target["D"] is None:
             raise InputError(f"--at needs {fl.n_input} and {fl.d_input}")

@@ -165,7 +165,9 @@ def compute_optimal(source, budget: float | Sequence[float], *,
         exceeds it, ``D = max_tokens`` and ``N = C / (k max_tokens)``.
     tokens_per_param : float, optional
         Plan at this fixed ratio ``D / N`` instead of the optimum (over-training, or a rule
-        of thumb such as 20); the loss penalty against the optimum is reported in the notes.
+        of thumb such as 20); the loss penalty against the optimum (under ``max_tokens``,
+        if given) is reported in the notes. With ``max_tokens`` too, the ratio's tokens
+        ``D = sqrt(C tokens_per_param / k)`` must be within the limit.
     flops_per_param_token : float
         ``k`` in ``C = k N D``.
     level : float, optional
@@ -180,7 +182,10 @@ def compute_optimal(source, budget: float | Sequence[float], *,
     Raises
     ------
     InputError
-        For a non-positive budget or option, or a law whose inputs cannot be identified.
+        For a non-positive budget or option, a law whose inputs cannot be identified, or a
+        budget that ``tokens_per_param`` and ``max_tokens`` cannot both accommodate (the
+        ratio would need more tokens than the limit: the message gives the largest budget
+        that fits).
     """
     fl = as_fitted_law(source, params=params, draws=draws, group=group, fixed=fixed,
                        n_input=n_input, d_input=d_input, level=level)
@@ -194,6 +199,9 @@ def compute_optimal(source, budget: float | Sequence[float], *,
     budgets = np.atleast_1d(np.asarray(budget, float))
     for c in budgets:
         _positive(c, "budget")
+        if tokens_per_param is not None and max_tokens is not None:
+            _check_ratio_cap(math.sqrt(c * tokens_per_param / k), tokens_per_param, max_tokens,
+                             k, f"the budget C = {c:.3g} FLOPs")
     out = [_allocate(fl, float(c), k, max_tokens, tokens_per_param, method) for c in budgets]
     return out[0] if np.ndim(budget) == 0 else out
 
@@ -201,7 +209,8 @@ def compute_optimal(source, budget: float | Sequence[float], *,
 def least_compute(source, target_loss: float, *, params: Mapping[str, float] | None = None,
                   draws: np.ndarray | None = None, group: str | None = None,
                   fixed: Mapping[str, float] | None = None, n_input: str | None = None,
-                  d_input: str | None = None, flops_per_param_token: float = 6.0,
+                  d_input: str | None = None, max_tokens: float | None = None,
+                  tokens_per_param: float | None = None, flops_per_param_token: float = 6.0,
                   level: float | None = None, method: str = "auto") -> Allocation:
     """The least training compute that reaches ``target_loss``, and its allocation.
 
@@ -209,42 +218,68 @@ def least_compute(source, target_loss: float, *, params: Mapping[str, float] | N
     inverted in closed form, ``C = 6 ((L - E) / K)^(-(alpha + beta) / (alpha beta))`` with
     ``K = A G^-alpha + B G^beta``, otherwise by bisection in ``log C`` over 1e6..1e40 FLOPs.
 
+    The constraints of :func:`compute_optimal` are honoured. With ``max_tokens``, the
+    frontier is the constrained one: once ``D*`` would exceed the limit, ``D = max_tokens``
+    and ``N`` is the size that reaches the target at that ``D`` (for Chinchilla
+    ``N = (A / (L - E - B / D^beta))^(1 / alpha)``); a target at or below the loss the law
+    tends to at ``D = max_tokens`` (``E + B / max_tokens^beta`` for Chinchilla) cannot be
+    reached. With ``tokens_per_param = R``, the plan stays on ``D = R N`` and ``N`` is found
+    by bisection; with both, the tokens this needs must be within ``max_tokens``.
+
     Parameters
     ----------
     source, params, draws, group, fixed, n_input, d_input, flops_per_param_token, level, method
         As for :func:`compute_optimal`.
     target_loss : float
         The loss to reach.
+    max_tokens, tokens_per_param : float, optional
+        As for :func:`compute_optimal`: a hard limit on training tokens, a fixed ``D / N``.
 
     Returns
     -------
     Allocation
-        ``budget`` is the compute; draws for which the target is below the law's floor (not
-        reachable with any compute) are counted in ``n_failed``.
+        ``budget`` is the compute; draws for which the target is out of reach (below the
+        law's floor, or under the constraints) are counted in ``n_failed``.
 
     Raises
     ------
     InputError
-        If the estimate itself cannot reach the target (it is at or below the law's
-        irreducible loss).
+        If the estimate itself cannot reach the target with any compute (it is at or below
+        the loss the law tends to, under the constraints if any), or if reaching it at
+        ``tokens_per_param`` needs more tokens than ``max_tokens``.
     """
     fl = as_fitted_law(source, params=params, draws=draws, group=group, fixed=fixed,
                        n_input=n_input, d_input=d_input, level=level)
     k = _positive(flops_per_param_token, "flops_per_param_token")
-    target = float(target_loss)
+    if max_tokens is not None:
+        max_tokens = _positive(max_tokens, "max_tokens")
+    if tokens_per_param is not None:
+        tokens_per_param = _positive(tokens_per_param, "tokens_per_param")
+    try:
+        target = float(target_loss)
+    except (TypeError, ValueError):
+        raise InputError(f"the target loss must be a number, got {target_loss!r}") from None
     if not math.isfinite(target):
         raise InputError("the target loss must be a finite number")
     theta = fl.stacked()
     closed = _use_closed(fl, method)
-    if closed:
-        C = _closed_inverse(fl, theta, target, k)
-    else:
-        C = _numerical_inverse(fl, theta, target, k)
+    C = _inverse(fl, theta, target, k, closed, max_tokens, tokens_per_param)
     if not np.isfinite(C[0]):
-        floor = _loss_floor(fl, theta[:1], k)[0]
-        raise InputError(f"loss {target:g} cannot be reached: the law's compute-optimal loss "
-                         f"tends to {floor:.5g} as compute grows (pick a target above it)")
-    alloc = _allocate(fl, float(C[0]), k, None, None, method, C_draws=C[1:])
+        raise InputError(_unreachable(fl, theta[:1], target, k, max_tokens, tokens_per_param))
+    n_over = 0
+    if tokens_per_param is not None and max_tokens is not None:
+        best = fl.evaluate(np.array([[max_tokens / tokens_per_param]]),
+                           np.array([[max_tokens]]), theta[:1])[0, 0]
+        _check_ratio_cap(math.sqrt(C[0] * tokens_per_param / k), tokens_per_param, max_tokens,
+                         k, f"reaching loss {target:g}", lower="the ratio, raise the target",
+                         best=best)
+        # draws that would need more tokens than the limit at this ratio cannot reach it
+        with np.errstate(invalid="ignore"):
+            over = np.sqrt(C * tokens_per_param / k) > max_tokens * (1 + 1e-12)
+        n_over = int(over[1:].sum())
+        C = np.where(over, np.inf, C)
+    alloc = _allocate(fl, float(C[0]), k, max_tokens, tokens_per_param, method,
+                      C_draws=C[1:])
     notes = list(alloc.notes)
     ivs = dict(alloc.intervals)
     if fl.has_draws:
@@ -253,9 +288,27 @@ def least_compute(source, target_loss: float, *, params: Mapping[str, float] | N
         if iv:
             ivs["budget"] = iv
         if (~ok).any():
+            if max_tokens is None and tokens_per_param is None:
+                why = "with any compute (their irreducible loss is higher)"
+            elif tokens_per_param is None:
+                why = f"with at most {max_tokens:.3g} training tokens"
+            else:
+                why = f"at {tokens_per_param:g} tokens per parameter" + (
+                    f" within {max_tokens:.3g} tokens" if max_tokens is not None else "")
             notes.append(f"{int((~ok).sum())} of {len(ok)} draws cannot reach loss {target:g} "
-                         "with any compute (their irreducible loss is higher); they are left out "
-                         "of the intervals")
+                         f"{why}; they are left out of the intervals")
+            if n_over:
+                notes.append(f"({n_over} of them would need more than {max_tokens:.3g} tokens "
+                             f"at {tokens_per_param:g} tokens per parameter)")
+    if tokens_per_param is not None:
+        free = _inverse(fl, theta[:1], target, k, closed, max_tokens, None)[0]
+        if np.isfinite(free):
+            best = ("the compute-optimal plan" if max_tokens is None else
+                    f"the best plan within {max_tokens:.3g} tokens")
+            more = (f"{C[0] / free - 1:+.1%} more" if C[0] < 2 * free else
+                    f"{C[0] / free:.3g} times the")
+            notes.append(f"{best} reaches loss {target:g} with C = {free:.4g} FLOPs; this "
+                         f"ratio needs {more} compute")
     return Allocation(**{**alloc.__dict__, "target_loss": target, "intervals": ivs,
                          "notes": tuple(notes),
                          "n_failed": int((~np.isfinite(C[1:])).sum()) if fl.has_draws else 0})
@@ -446,8 +499,13 @@ def _allocate(fl: FittedLaw, C: float, k: float, max_tokens, ratio, method,
     constraint = None
     if ratio is not None:
         constraint = f"fixed {ratio:g} tokens per parameter"
-        opt = _optimum(fl, theta[:1], np.array([C]), k, closed, None, None)
-        notes.append(f"the compute-optimal plan at this budget has {opt[1][0] / opt[0][0]:.3g} "
+        if max_tokens is not None:
+            # _check_ratio_cap has made sure the ratio's tokens are within the limit
+            constraint += f"; token limit {max_tokens:.3g} not binding"
+        opt = _optimum(fl, theta[:1], np.array([C]), k, closed, max_tokens, None)
+        best = ("the compute-optimal plan" if max_tokens is None else
+                f"the best plan within {max_tokens:.3g} tokens")
+        notes.append(f"{best} at this budget has {opt[1][0] / opt[0][0]:.3g} "
                      f"tokens/param and loss {opt[2][0]:.5g}; this ratio costs "
                      f"{L[0] - opt[2][0]:+.4g} in loss")
     elif max_tokens is not None:
@@ -477,28 +535,129 @@ def _allocate(fl: FittedLaw, C: float, k: float, max_tokens, ratio, method,
                       n_failed=n_failed, model=fl.describe(), notes=tuple(notes))
 
 
-def _loss_floor(fl, theta, k):
-    """Compute-optimal loss at 1e40 FLOPs: where the law is heading."""
-    N, D, L = _optimum(fl, theta, np.full(theta.shape[0], 1e40), k, _is_chinchilla(fl), None,
-                       None)
+def _unreachable(fl, theta, target, k, max_tokens=None, ratio=None) -> str:
+    """Why the estimate cannot reach ``target`` (one line naming the constraint to change)."""
+    constrained = ratio is not None or max_tokens is not None
+    if not constrained or not np.isfinite(
+            _inverse(fl, theta, target, k, _is_chinchilla(fl))[0]):
+        free = _loss_floor(fl, theta, k)[0]
+        if not np.isfinite(free):
+            return (f"loss {target:g} cannot be reached: no budget up to 1e40 FLOPs has a "
+                    f"compute-optimal plan of law {fl.law.name!r} with that loss (check the fit "
+                    "and the fixed inputs)")
+        return (f"loss {target:g} cannot be reached: the law's compute-optimal loss tends to "
+                f"{free:.5g} as compute grows (pick a target above it)")
+    if ratio is None:
+        floor = fl.evaluate(np.array([[1e30]]), np.array([[float(max_tokens)]]), theta)[0, 0]
+        return (f"loss {target:g} cannot be reached with at most {max_tokens:.3g} training "
+                f"tokens (max_tokens, --max-tokens): at that D the law's loss tends to "
+                f"{floor:.5g} as the model grows (raise the token limit or pick a target above "
+                "it)")
+    floor = _loss_floor(fl, theta, k, None, ratio)[0]
+    return (f"loss {target:g} cannot be reached at {ratio:g} tokens per parameter "
+            f"(tokens_per_param, --tokens-per-param): the law's loss along that ratio tends to "
+            f"{floor:.5g} as compute grows (pick a target above it, or another ratio)")
+
+
+def _loss_floor(fl, theta, k, max_tokens=None, ratio=None):
+    """Loss of the (constrained) compute-optimal plan at 1e40 FLOPs: where the law is heading."""
+    N, D, L = _optimum(fl, theta, np.full(theta.shape[0], 1e40), k,
+                       _is_chinchilla(fl) and ratio is None, max_tokens, ratio)
     return L
 
 
-def _numerical_inverse(fl, theta, target, k, lo=1e6, hi=1e40, iters: int = 48):
-    """Least C with L*(C) <= target for every parameter set (inf when unreachable)."""
+def _numerical_inverse(fl, theta, target, k, lo=1e6, hi=1e40, iters: int = 48,
+                       max_tokens=None, ratio=None):
+    """Least C with L*(C) <= target for every parameter set (inf when unreachable).
+
+    ``L*`` is the loss of the plan under the constraints (a token limit, a fixed ratio): it
+    decreases with ``C`` in every case. A scan over decades of ``C`` finds the first budget
+    whose plan reaches the target (budgets without a plan, e.g. no interior optimum, are
+    skipped), then bisection in ``log C`` refines the crossing.
+    """
     S = theta.shape[0]
-    a = np.full(S, math.log(lo))
-    b = np.full(S, math.log(hi))
-    Lhi = _optimum(fl, theta, np.exp(b), k, False, None, None)[2]
-    reach = np.isfinite(Lhi) & (Lhi <= target)
+    grid = np.linspace(math.log(lo), math.log(hi), int(round(math.log10(hi / lo))) + 1)
+    hit = np.zeros((S, grid.size), bool)
+    for j, g in enumerate(grid):
+        Lg = _optimum(fl, theta, np.full(S, math.exp(g)), k, False, max_tokens, ratio)[2]
+        hit[:, j] = np.isfinite(Lg) & (Lg <= target)
+    reach = hit.any(axis=1)
+    first = np.argmax(hit, axis=1)
+    b = grid[first]
+    a = np.where(first > 0, grid[np.maximum(first - 1, 0)], grid[0])
     for _ in range(iters):
         mid = 0.5 * (a + b)
-        Lm = _optimum(fl, theta, np.exp(mid), k, False, None, None)[2]
+        Lm = _optimum(fl, theta, np.exp(mid), k, False, max_tokens, ratio)[2]
         below = np.isfinite(Lm) & (Lm <= target)
         b = np.where(below, mid, b)
         a = np.where(below, a, mid)
     C = np.exp(b)
     return np.where(reach, C, np.inf)
+
+
+def _inverse(fl, theta, target, k, closed, max_tokens=None, ratio=None):
+    """Least C whose plan (under the constraints) reaches ``target``, per parameter set.
+
+    Closed form for Chinchilla without a fixed ratio: the unconstrained inverse, and where its
+    ``D*`` exceeds ``max_tokens``, ``D = max_tokens`` and ``N = (A / (L - E - B/D^beta))^(1/
+    alpha)``, ``C = k N D`` (``D*`` grows with ``C``, so a limit that binds at the
+    unconstrained answer binds at the constrained one). Otherwise bisection. ``inf`` where the
+    target is out of reach.
+    """
+    if ratio is not None or not closed:
+        return _numerical_inverse(fl, theta, target, k, max_tokens=max_tokens, ratio=ratio)
+    C = _closed_inverse(fl, theta, target, k)
+    if max_tokens is None:
+        return C
+    fin = np.isfinite(C)
+    _, D, _, _, _ = _closed_optimum(theta, np.where(fin, C, 1.0), k)
+    over = fin & (D > max_tokens)
+    if over.any():
+        N = _params_for_loss(fl, theta, np.full(theta.shape[0], float(max_tokens)),
+                             np.full(theta.shape[0], target), True)
+        C = np.where(over, np.where(np.isfinite(N), k * N * max_tokens, np.inf), C)
+    return C
+
+
+def _params_for_loss(fl, theta, D, ell, closed, iters: int = 60):
+    """N with L(N, D) = ell for each parameter set (one D and one ell per set); inf if none.
+
+    Closed form for Chinchilla, ``N = (A / (ell - E - B / D^beta))^(1 / alpha)``; otherwise
+    bisection in ``log N`` over 1..1e30 (the loss falls as N grows).
+    """
+    S = theta.shape[0]
+    D = np.asarray(D, float).reshape(S)
+    ell = np.asarray(ell, float).reshape(S)
+    if closed:
+        E, A, B, al, be = (theta[:, j] for j in range(5))
+        with np.errstate(all="ignore"):
+            gap = ell - E - B / D ** be
+            N = (A / gap) ** (1.0 / al)
+        return np.where((gap > 0) & np.isfinite(N), N, np.inf)
+    lo = np.zeros(S)
+    hi = np.full(S, math.log(1e30))
+    Lhi = fl.evaluate(np.exp(hi)[:, None], D[:, None], theta)[:, 0]
+    reach = np.isfinite(Lhi) & (Lhi <= ell)
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        Lm = fl.evaluate(np.exp(mid)[:, None], D[:, None], theta)[:, 0]
+        ok = np.isfinite(Lm) & (Lm <= ell)
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid)
+    return np.where(reach, np.exp(hi), np.inf)
+
+
+def _check_ratio_cap(D_needed, ratio, max_tokens, k, what, lower="the budget", best=None):
+    """Refuse a fixed ratio whose tokens exceed the token limit (both cannot hold)."""
+    if D_needed <= max_tokens * (1 + 1e-12):
+        return
+    reach = f" (loss {best:.5g})" if best is not None and math.isfinite(best) else ""
+    raise InputError(
+        f"tokens_per_param {ratio:g} (--tokens-per-param) and max_tokens {max_tokens:.3g} "
+        f"(--max-tokens) cannot both hold for {what}: at that ratio it needs D = "
+        f"{D_needed:.3g} tokens; within the limit the ratio allows at most N = "
+        f"{max_tokens / ratio:.3g}, D = {max_tokens:.3g}, C = {k * max_tokens ** 2 / ratio:.3g} "
+        f"FLOPs{reach} (lower {lower}, raise the limit, or drop one of the two options)")
 
 
 __all__ = ["Allocation", "compute_optimal", "least_compute", "optimal_loss"]

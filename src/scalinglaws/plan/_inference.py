@@ -15,6 +15,13 @@ to serve (one forward pass, two FLOPs per parameter per token). Two questions:
 
 Both are solved for the estimate and for every bootstrap draw (each draw with its own
 reference), so the ratios to the reference carry intervals.
+
+A hard limit on training tokens (``max_tokens``) applies to the plan and to its reference
+alike. The lifetime cost along the iso-loss curve (and the loss along the lifetime budget) is
+unimodal in ``log N`` with ``D`` falling as ``N`` grows, so where the free optimum needs more
+tokens than the limit the constrained one sits on it: ``D = max_tokens`` and ``N`` the size
+that reaches the target there (quality target), or ``N = C_tot / (k max_tokens + 2 D_inf)``
+(lifetime budget).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import numpy as np
 from .._errors import InputError
 from . import _text
 from ._allocation import (
-    _closed_inverse, _golden, _inf, _is_chinchilla, _numerical_inverse, _optimum, _positive,
+    _golden, _inf, _inverse, _is_chinchilla, _optimum, _params_for_loss, _positive,
 )
 from ._model import as_fitted_law, interval, nondegenerate
 
@@ -61,6 +68,10 @@ class InferencePlan:
     n_draws, n_failed : int
     target_loss, budget, lifetime_budget : float or None
         What was asked.
+    max_tokens : float or None
+        The limit on training tokens, if any (it applies to the reference too).
+    constraint : str or None
+        Whether the token limit shaped the plan.
     model : dict
     notes : tuple of str
     """
@@ -86,6 +97,8 @@ class InferencePlan:
     target_loss: float | None = None
     budget: float | None = None
     lifetime_budget: float | None = None
+    max_tokens: float | None = None
+    constraint: str | None = None
     model: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
@@ -114,6 +127,8 @@ class InferencePlan:
             head = (f"inference-aware plan (Sardana et al. 2024): best loss for "
                     f"{_text.sci(self.lifetime_budget)} FLOPs of training + inference, serving "
                     f"{_text.sci(self.inference_tokens)} tokens")
+        if self.constraint:
+            head += f"\n  ({self.constraint})"
         lines = [head, f"  {'':<16} {'this plan':>10} {f'({lvl} interval)':<24} "
                        f"{'compute-optimal':>15}"]
 
@@ -136,7 +151,7 @@ class InferencePlan:
         moves = [f"N x{self.N_ratio:.3g}" + _iv_txt(iv.get("N_ratio"), ".3g"),
                  f"D x{self.D_ratio:.3g}" + _iv_txt(iv.get("D_ratio"), ".3g")]
         if self.mode == "quality target":
-            moves.append(f"lifetime FLOPs saved {100 * self.total_saving:.1f}%"
+            moves.append(f"lifetime FLOPs saved {round(100 * self.total_saving, 1) + 0.0:.1f}%"
                          + _iv_txt(iv.get("total_saving"), ".1%"))
         else:
             moves.append(f"loss lower by {self.loss_gain:.4g}"
@@ -161,7 +176,7 @@ def inference_optimal(source, inference_tokens: float, *, budget: float | None =
                       params: Mapping[str, float] | None = None, draws: np.ndarray | None = None,
                       group: str | None = None, fixed: Mapping[str, float] | None = None,
                       n_input: str | None = None, d_input: str | None = None,
-                      flops_per_param_token: float = 6.0,
+                      max_tokens: float | None = None, flops_per_param_token: float = 6.0,
                       inference_flops_per_param_token: float = 2.0,
                       level: float | None = None) -> InferencePlan:
     """Allocation that accounts for the cost of serving the model (Sardana et al. 2024).
@@ -179,6 +194,11 @@ def inference_optimal(source, inference_tokens: float, *, budget: float | None =
         The question (see above).
     params, draws, group, fixed, n_input, d_input, level
         As for :func:`compute_optimal`.
+    max_tokens : float, optional
+        A hard limit on training tokens, honoured by the plan and by its compute-optimal
+        reference (which is then :func:`compute_optimal` with the same ``max_tokens``). A
+        fixed tokens-per-parameter ratio is not an option here: choosing the ratio is what
+        this plan does.
     flops_per_param_token : float
         Training FLOPs per parameter per token (6).
     inference_flops_per_param_token : float
@@ -191,7 +211,8 @@ def inference_optimal(source, inference_tokens: float, *, budget: float | None =
     Raises
     ------
     InputError
-        For a missing or doubled question, negative tokens, or a target the law cannot reach.
+        For a missing or doubled question, negative tokens, a non-positive ``max_tokens``, or
+        a target the law cannot reach (within ``max_tokens``, if given).
     """
     fl = as_fitted_law(source, params=params, draws=draws, group=group, fixed=fixed,
                        n_input=n_input, d_input=d_input, level=level)
@@ -207,6 +228,7 @@ def inference_optimal(source, inference_tokens: float, *, budget: float | None =
         raise InputError(f"inference_tokens must be >= 0, got {inference_tokens!r}")
     k = _positive(flops_per_param_token, "flops_per_param_token")
     ki = _positive(inference_flops_per_param_token, "inference_flops_per_param_token")
+    cap = None if max_tokens is None else _positive(max_tokens, "max_tokens")
     theta = fl.stacked()
     S = theta.shape[0]
     closed = _is_chinchilla(fl)
@@ -214,26 +236,49 @@ def inference_optimal(source, inference_tokens: float, *, budget: float | None =
     if lifetime_budget is None:
         if budget is not None:
             Cb = _positive(budget, "budget")
-            Nr, Dr, ell = _optimum(fl, theta, np.full(S, Cb), k, closed, None, None)
+            Nr, Dr, ell = _optimum(fl, theta, np.full(S, Cb), k, closed, cap, None)
         else:
-            ell = np.full(S, float(target_loss))
-            Cr = (_closed_inverse(fl, theta, float(target_loss), k) if closed
-                  else _numerical_inverse(fl, theta, float(target_loss), k))
+            try:
+                tl = float(target_loss)
+            except (TypeError, ValueError):
+                raise InputError(f"target_loss must be a number, got {target_loss!r}") from None
+            if not math.isfinite(tl):
+                raise InputError("target_loss must be a finite number")
+            ell = np.full(S, tl)
+            Cr = _inverse(fl, theta, tl, k, closed, cap, None)
             if not np.isfinite(Cr[0]):
-                raise InputError(f"loss {target_loss:g} cannot be reached with any compute by "
-                                 "this law (it is at or below the irreducible loss)")
-            Nr, Dr, _ = _optimum(fl, theta, np.where(np.isfinite(Cr), Cr, 1.0), k, closed, None,
+                within = ("" if cap is None else f" within {cap:.3g} training tokens "
+                          "(max_tokens, --max-tokens)")
+                raise InputError(f"loss {tl:g} cannot be reached with any compute{within} by "
+                                 "this law (it is at or below the loss the law tends to)")
+            Nr, Dr, _ = _optimum(fl, theta, np.where(np.isfinite(Cr), Cr, 1.0), k, closed, cap,
                                  None)
             bad = ~np.isfinite(Cr)
             Nr[bad] = Dr[bad] = np.nan
         N, D = _quality_target(fl, theta, ell, Nr, k, ki, Dinf, closed)
+        if cap is not None:
+            # the free optimum needs more tokens than allowed: the best plan is on the limit
+            over = np.isfinite(D) & (D > cap)
+            if over.any():
+                Ncap = _params_for_loss(fl, theta, np.full(S, cap), ell, closed)
+                Ncap = np.where(np.isfinite(Ncap), Ncap, np.nan)
+                N = np.where(over, Ncap, N)
+                D = np.where(over & np.isfinite(Ncap), cap, D)
         L = ell.copy()
         Lr = ell
         mode = "quality target"
     else:
         Ctot = _positive(lifetime_budget, "lifetime_budget")
         N, D, L = _lifetime(fl, theta, Ctot, k, ki, Dinf)
-        Nr, Dr, Lr = _lifetime_reference(fl, theta, Ctot, k, ki, Dinf, closed)
+        if cap is not None:
+            over = np.isfinite(D) & (D > cap)
+            if over.any():
+                Nmin = Ctot / (k * cap + ki * Dinf)  # where D = (Ctot - ki N Dinf) / (k N) = cap
+                Lcap = fl.evaluate(np.full((S, 1), Nmin), np.full((S, 1), cap), theta)[:, 0]
+                N = np.where(over, Nmin, N)
+                D = np.where(over, cap, D)
+                L = np.where(over, Lcap, L)
+        Nr, Dr, Lr = _lifetime_reference(fl, theta, Ctot, k, ki, Dinf, closed, cap)
         mode = "lifetime budget"
     with np.errstate(all="ignore"):
         tr, inf_ = k * N * D, ki * N * Dinf
@@ -258,6 +303,17 @@ def inference_optimal(source, inference_tokens: float, *, budget: float | None =
                 ivs[key] = iv
     if Dinf == 0:
         notes.append("with no inference tokens the plan is the compute-optimal one")
+    constraint = None
+    if cap is not None:
+        binding = D[0] >= cap * (1 - 1e-12)
+        ref_binding = Dr[0] >= cap * (1 - 1e-12)
+        constraint = f"token limit {cap:.3g} " + (
+            "binding: D is held at the limit" if binding else "not binding")
+        if ref_binding:
+            constraint += "; the compute-optimal reference is held at it too"
+        if binding and ref_binding and mode == "quality target":
+            notes.append("with the tokens capped the plan cannot trade parameters for more "
+                         "tokens: it is the compute-optimal model under the limit")
     reference = {"N": float(Nr[0]), "D": float(Dr[0]), "tokens_per_param": float(Dr[0] / Nr[0]),
                  "loss": float(Lr[0]), "training_flops": float(tr_r[0]),
                  "inference_flops": float(inf_r[0]), "total_flops": float(tr_r[0] + inf_r[0])}
@@ -271,7 +327,7 @@ def inference_optimal(source, inference_tokens: float, *, budget: float | None =
         target_loss=float(L[0]) if mode == "quality target" else None,
         budget=float(budget) if budget is not None else None,
         lifetime_budget=float(lifetime_budget) if lifetime_budget is not None else None,
-        model=fl.describe(), notes=tuple(notes))
+        max_tokens=cap, constraint=constraint, model=fl.describe(), notes=tuple(notes))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,18 +415,19 @@ def _lifetime(fl, theta, Ctot, k, ki, Dinf):
     return N, D, L
 
 
-def _lifetime_reference(fl, theta, Ctot, k, ki, Dinf, closed):
-    """Compute-optimal model whose training plus inference costs Ctot (bisection on C_train)."""
+def _lifetime_reference(fl, theta, Ctot, k, ki, Dinf, closed, max_tokens=None):
+    """Compute-optimal model (under the token limit) whose training plus inference costs Ctot
+    (bisection on C_train)."""
     S = theta.shape[0]
     a = np.full(S, math.log(Ctot) - 60.0)
     b = np.full(S, math.log(Ctot))
     for _ in range(60):
         mid = 0.5 * (a + b)
-        Nm, _, _ = _optimum(fl, theta, np.exp(mid), k, closed, None, None)
+        Nm, _, _ = _optimum(fl, theta, np.exp(mid), k, closed, max_tokens, None)
         over = ~np.isfinite(Nm) | (np.exp(mid) + ki * Nm * Dinf > Ctot)
         b = np.where(over, mid, b)
         a = np.where(over, a, mid)
-    return _optimum(fl, theta, np.exp(a), k, closed, None, None)
+    return _optimum(fl, theta, np.exp(a), k, closed, max_tokens, None)
 
 
 __all__ = ["InferencePlan", "inference_optimal"]

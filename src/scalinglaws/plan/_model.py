@@ -155,7 +155,9 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
     Raises
     ------
     InputError
-        For a missing group, parameters or fixed inputs, or inputs that cannot be identified.
+        For a missing group, parameters or fixed inputs, a fixed input outside the law's
+        domain (e.g. a non-positive unique-token count ``U``), or inputs that cannot be
+        identified.
     """
     if isinstance(source, FittedLaw):
         return source
@@ -228,6 +230,11 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
                              f"({', '.join(others) or 'none'})")
         if not math.isfinite(v):
             raise InputError(f"fixed input {k}: the value must be finite")
+        domain = law.domains.get(k, "real")
+        if (domain == "positive" and not v > 0) or (domain == "nonnegative" and not v >= 0):
+            need = "a positive number" if domain == "positive" else "a number >= 0"
+            raise InputError(f"fixed input {k}={v:g} (fixed=, --fix {k}=VALUE) is outside the "
+                             f"domain of law {law.name!r}: {k} must be {need}")
     missing = [i for i in law.inputs if i not in (n_in, d_in) and i not in fixed]
     if missing:
         raise InputError(f"law {law.name!r} has input(s) {', '.join(missing)} besides "
