@@ -494,6 +494,9 @@ def run_bench(
         If a dataset folder cannot be read (missing or malformed ``dataset.toml``, bad
         ``data.csv``), has no split and no rule is given, or the rule cannot be applied. Fits
         that fail are results with status ``"failed"``, not errors.
+    InputError
+        If a law name or formula is malformed, or a ``share`` name is a parameter of none of
+        the laws.
     """
     settings = settings or BenchSettings()
     if not paths:
@@ -516,12 +519,14 @@ def run_bench(
     units: list[_Unit] = []
     tasks: list[FitTask] = []
     skipped: list[dict[str, str]] = []
+    all_candidates = []
     for p in prepared:
         if laws is None:
             candidates, left_out = candidate_laws(p)
             skipped.extend({"dataset": p.info.name, **s} for s in left_out)
         else:
             candidates = [_resolve(law, p) for law in laws]
+        all_candidates.extend(candidates)
         for candidate in candidates:
             for target in p.spec.targets:
                 data, problem = None, candidate.problem
@@ -537,6 +542,11 @@ def run_bench(
                         _plan_unit(unit, candidate, settings, loss, tasks)
                     units.append(unit)
 
+    known = {n for c in all_candidates if c.law is not None for n in c.law.param_names}
+    unknown = [n for n in settings.share if n not in known]
+    if unknown and known:
+        raise InputError(f"--share {', '.join(unknown)}: no law benched here has such a "
+                         f"parameter (theirs: {', '.join(sorted(known))})")
     outcomes = run_tasks(fit_and_predict, tasks, jobs=jobs, timeout=timeout, progress=progress)
     results = [_assemble(unit, outcomes) for unit in units]
     return BenchReport(

@@ -17,6 +17,7 @@ from .. import __version__
 from .._errors import DataWarning, FitError, InputError, ScalingLawsError, ScalingLawsWarning
 from ._common import (
     Progress,
+    check_outputs,
     emit as _emit,
     read_fit as _read_fit,
     dumps,
@@ -181,6 +182,10 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
             raise InputError(f"this dataset has several targets ({', '.join(spec.targets)}); "
                              "pass --target to choose one")
         target = spec.targets[0]
+    same = [k for k, col in mapping.items() if col == target]
+    if same:
+        raise InputError(f"--target {target}: this column is also the law's input {same[0]}; "
+                         "a column cannot be both")
     positive = [k for k, d in law.domains.items() if d == "positive"]
     nonneg = [k for k, d in law.domains.items() if d == "nonnegative"]
     if space == "log":
@@ -223,12 +228,13 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
 @click.option("--starts", type=click.IntRange(1), default=1024, show_default=True,
               help="Size of the grid of starting points.")
 @click.option("--bootstrap", type=click.IntRange(0), default=0, show_default=True, metavar="K",
-              help="Number of bootstrap refits for intervals.")
+              help="Number of bootstrap refits for intervals (0 for none, else at least 10; 1000 "
+                   "is typical).")
 @click.option("--bootstrap-unit", type=click.Choice(["runs", "groups"]), default="runs",
               show_default=True, help="Resample runs (within groups) or whole groups.")
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
               show_default=True, help="Confidence level of the intervals.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Random seed.")
 @click.option("--nan-policy", type=click.Choice(["raise", "drop"]), default="raise",
               show_default=True, help="What to do with missing or infinite values.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -242,8 +248,7 @@ def fit_cmd(data, law_text, inputs, target, group, share, rows, bounds, loss, de
     """Fit a law to the runs in DATA (CSV, Parquet, JSON, a dataset.toml folder, or - for stdin)."""
     from ..fit import Fitter
 
-    if output and os.path.exists(output) and not force:
-        raise InputError(f"{output} exists; pass --force to overwrite it")
+    check_outputs({"-o": output}, force=force)
     law, ds = _load_for_law(data, law_text, inputs, target, group, bounds, nan_policy, space, rows)
     shared = tuple(s.strip() for s in share.split(",") if s.strip())
     if shared and ds.group is None:
@@ -274,7 +279,7 @@ def fit_cmd(data, law_text, inputs, target, group, share, rows, bounds, loss, de
 @click.option("--group", default=None, help="Group whose parameters to use (grouped fits).")
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
               help="Interval level (default: the fit's).")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Seed of the residual noise in prediction intervals.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True)
@@ -287,6 +292,8 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
     res = _read_fit(fit_file)
     law = res.law
     inv = {col: name for name, col in res.inputs.items()}
+    if group is not None and res.groups is None:
+        raise InputError(f"--group {group}: this fit has no groups")
     if not at and not points:
         raise InputError("give points with --at NAME=VALUE,... or --points FILE.csv")
     cols: dict[str, list[float]] = {k: [] for k in law.inputs}
@@ -324,10 +331,29 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
         if res.groups is not None and group is None and gcol is not None:
             groups = frame[gcol].astype(str).tolist()
     X = {k: np.asarray(v, float) for k, v in cols.items()}
+    if not len(X[law.inputs[0]]):
+        raise InputError(f"--points {points}: no rows to predict at")
+    from ..laws import catalogue_names
+
+    catalogued = law.name in catalogue_names()  # a formula law's domains are only defaults
     for k, v in X.items():
-        if not np.all(np.isfinite(v)):
-            raise InputError(f"input {k}: values must be finite")
-    out = res.predict(X, group=groups if groups is not None else group, level=level, seed=seed)
+        dom = law.domains.get(k, "real") if catalogued else "real"
+        bad = ~np.isfinite(v) | ((v <= 0) if dom == "positive" else
+                                 (v < 0) if dom == "nonnegative" else False)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            need = {"positive": " and > 0", "nonnegative": " and >= 0"}.get(dom, "")
+            raise InputError(f"input {k} at point {i + 1}: {v[i]:g} must be finite{need} for "
+                             f"the law {law.name}")
+    with np.errstate(all="ignore"):
+        out = res.predict(X, group=groups if groups is not None else group, level=level,
+                          seed=seed)
+    bad = np.flatnonzero(~np.isfinite(out["prediction"]))
+    if bad.size:
+        i = int(bad[0])
+        where = ", ".join(f"{k}={X[k][i]:g}" for k in law.inputs)
+        raise InputError(f"the law gives no finite prediction at point {i + 1} ({where}); is "
+                         "it outside the law's domain?")
     lvl = level if level is not None else res.level
     records = []
     for i in range(len(out["prediction"])):
@@ -404,7 +430,7 @@ def _parse_grid(values) -> dict:
 @click.option("--n-inputs", type=click.IntRange(1), default=None,
               help="Number of inputs for variadic laws (mixture).")
 @click.option("--target", default="loss", show_default=True, help="Name of the output column.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 @click.option("-o", "--output", default=None, metavar="runs.csv", help="Output CSV (default "
               "stdout).")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
@@ -445,7 +471,7 @@ def example_path() -> str:
 @cli.command("demo", context_settings=CONTEXT)
 @click.option("--bootstrap", type=click.IntRange(0), default=1000, show_default=True, metavar="K",
               help="Bootstrap refits for the intervals.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--at", "at", default="N=7e10,D=1.4e12", show_default=True,
               help="Where to predict (a larger scale than any run).")
 @click.option("-o", "--output", default=None, metavar="FIT.json", help="Save the fit here.")
@@ -464,10 +490,11 @@ def demo_cmd(bootstrap, seed, at, output, force, report_path, show_path, quiet):
     if show_path:
         click.echo(path)
         return
-    for out in (output, report_path):
-        if out and os.path.exists(out) and not force:
-            raise InputError(f"{out} exists; pass --force to overwrite it (or --report OTHER.html)")
+    check_outputs({"-o": output, "--report": report_path}, force=force)
+    point = {k: parse_float(v, "--at", k) for k, v in parse_pairs([at], "--at").items()}
     law = get_law("chinchilla")
+    if sorted(point) != sorted(law.inputs) or not all(v > 0 for v in point.values()):
+        raise InputError(f"--at {at}: give N and D, both > 0 (e.g. --at N=7e10,D=1.4e12)")
     data = load_dataset(path, law_inputs=law.inputs, positive=[*law.inputs, "y"],
                         law_name=law.name)
     click.echo(f"Built-in example: {data.n} simulated runs in {path}")
@@ -476,7 +503,6 @@ def demo_cmd(bootstrap, seed, at, output, force, report_path, show_path, quiet):
     res = Fitter(bootstrap=bootstrap, seed=seed).fit(law, data,
                                                      progress=Progress("bootstrap", quiet=quiet))
     click.echo(res.summary())
-    point = {k: parse_float(v, "--at", k) for k, v in parse_pairs([at], "--at").items()}
     pred = res.predict(point, seed=seed)
     truth = law.predict({k: np.array([v]) for k, v in point.items()},
                         dict(catalogue_entry("chinchilla").example.params))[0]

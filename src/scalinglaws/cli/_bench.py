@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import click
 
 from .._errors import FitError, InputError
 from . import CONTEXT, cli
-from ._common import Progress, dumps, write_atomic
+from ._common import Progress, check_outputs, dumps, write_atomic
 
 
 @cli.command("bench", context_settings=CONTEXT)
@@ -42,7 +41,7 @@ from ._common import Progress, dumps, write_atomic
               help="Fits run in parallel in this many local processes.")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None,
               metavar="SECONDS", help="Time limit per fit; a fit over it is reported as failed.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every fit.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed of every fit.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True, help="What to print.")
 @click.option("--per-group", is_flag=True,
@@ -66,8 +65,7 @@ def bench_cmd(datasets, laws, losses, delta, space, starts, share, holdout, hold
     """
     from ..bench import BenchSettings, parse_largest, parse_threshold, run_bench
 
-    if output and output != "-" and os.path.exists(output) and not force:
-        raise InputError(f"{output} exists; pass --force to overwrite it")
+    check_outputs({"-o": output}, force=force, stdout=["-o"])
     if holdout is not None and holdout_largest is not None:
         raise InputError("give one split rule: --holdout or --holdout-largest, not both")
     rule = (parse_threshold(holdout) if holdout is not None

@@ -6,9 +6,9 @@ import os
 
 import click
 
-from .._errors import InputError
+from .._errors import FitError, InputError
 from . import CONTEXT, cli
-from ._common import dumps, write_atomic
+from ._common import check_outputs, dumps, write_atomic
 
 
 def _default_jobs(backend: str) -> int:
@@ -81,7 +81,7 @@ def _split_list(text: str | None) -> list[str] | None:
                    "4 groups or fewer no stack passes at 0.05).")
 @click.option("--starts", type=click.IntRange(1), default=1024, show_default=True,
               help="Starts of every fit.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Random seed.")
 @click.option("--jobs", type=click.IntRange(1), default=None,
               help="Parallel workers (default: the CPUs available).")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local",
@@ -122,9 +122,10 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
     """
     from ..discover import DiscoverSettings, discover_path
 
-    for path in (output, save_law, save_fit):
-        if path and path != "-" and os.path.exists(path) and not force:
-            raise InputError(f"{path} exists; pass --force to overwrite it")
+    check_outputs({"-o": output, "--save-law": save_law, "--save-fit": save_fit}, force=force,
+                  stdout=["-o"])
+    if (save_law or save_fit) and len(targets) > 1:
+        raise InputError("--save-law and --save-fit save one law: give one --target")
     if ray_address and backend != "ray":
         raise InputError("--ray-address needs --backend ray")
     backend_name = backend
@@ -150,14 +151,10 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
     if (save_law or save_fit) and result.selected is not None and not result.extrapolates:
         click.echo(f"warning: {result.verdict.split(':')[0]}: the saved law is the best-ranked "
                    "one, not validated for extrapolation", err=True)
-    if save_law:
-        if result.selected is None:
-            raise InputError("no law was selected, nothing to save")
+    if save_law and result.selected is not None:
         write_atomic(save_law, dumps(result.selected.law_record()), force=force)
         click.echo(f"saved the law to {save_law}", err=True)
-    if save_fit:
-        if result.fit is None:
-            raise InputError("no law was selected, nothing to save")
+    if save_fit and result.fit is not None:
         write_atomic(save_fit, dumps(result.fit.to_dict()), force=force)
         click.echo(f"saved the fit to {save_fit}; try: scalinglaws predict {save_fit} --at ...",
                    err=True)
@@ -167,6 +164,14 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+    failed = [r.target for r in report.results if r.selected is None]
+    if failed:
+        nothing = " and nothing was saved" if (save_law or save_fit) else ""
+        raise FitError(f"no law could be fitted for {', '.join(map(repr, failed))}{nothing}; "
+                       "the verdict above says why")
+    if save_fit and result.fit is None:
+        raise FitError("the selected law could not be refitted on the train rows, so no fit "
+                       "was saved (its law can be saved with --save-law)")
 
 
 __all__ = ["discover_cmd"]

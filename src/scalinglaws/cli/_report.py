@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -13,7 +11,7 @@ import click
 from .._errors import InputError
 from . import CONTEXT, cli
 from ._common import read_fit as _read_fit
-from ._common import Progress, parse_float, parse_pairs, write_atomic
+from ._common import Progress, check_output, check_outputs, parse_float, parse_pairs, write_atomic
 
 _EXTENSIONS = ("png", "svg", "pdf")
 _KINDS = ("fit", "extrapolation", "residuals", "isoflop", "frontier", "bench")
@@ -27,9 +25,19 @@ def _read_json(path: str, what: str, producer: str) -> dict:
     except FileNotFoundError:
         raise InputError(f"{what} file {path} not found; create it with '{producer}'") from None
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {what} file {path}: {exc}") from None
+        raise InputError(f"cannot read {what} file {path} as JSON ({exc}); create it with "
+                         f"'{producer}'") from None
     if not isinstance(d, dict):
         raise InputError(f"{path} is not a {what} record (expected a JSON object)")
+    return d
+
+
+def _read_plan(path: str) -> dict:
+    """A plan record written by ``scalinglaws plan ... --format json -o PLAN.json``."""
+    d = _read_json(path, "plan", "scalinglaws plan ... --format json -o PLAN.json")
+    if "N_opt" not in d or "D_opt" not in d:
+        raise InputError(f"{path} is not a plan record (it has no N_opt and D_opt); create one "
+                         "with 'scalinglaws plan FIT.json --budget C --format json -o PLAN.json'")
     return d
 
 
@@ -37,35 +45,6 @@ def _parse_at(at: str | None) -> dict[str, float] | None:
     if not at:
         return None
     return {k: parse_float(v, "--at", k) for k, v in parse_pairs([at], "--at").items()}
-
-
-def _check_output(output: str | None, force: bool, option: str = "-o") -> Path:
-    if not output:
-        raise InputError(f"give the output file with {option} FILE")
-    p = Path(output)
-    if p.exists() and not force:
-        raise InputError(f"{p} exists; pass --force to overwrite it")
-    if p.parent and not p.parent.exists():
-        raise InputError(f"folder {p.parent} does not exist")
-    return p
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write a binary file atomically, with the permissions a plain ``open`` would give."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent or "."))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 @cli.command("plot", context_settings=CONTEXT)
@@ -97,12 +76,23 @@ def plot_cmd(fit_file, kind, output, at, x, group, plan_file, dataset, dpi, forc
     if output and ext not in _EXTENSIONS:
         raise InputError(f"-o {output}: the extension must be one of "
                          f"{', '.join('.' + e for e in _EXTENSIONS)}")
-    path = _check_output(output, force)
+    if not output:
+        raise InputError("give the output file with -o FILE")
+    path = check_output(output, force=force)
     if kind == "bench":
-        obj = _read_json(fit_file, "bench", "scalinglaws bench ... -o BENCH.json")
+        obj = _read_json(fit_file, "bench", "scalinglaws bench ... --format json -o BENCH.json")
     else:
         obj = _read_fit(fit_file)
-    plan = _read_json(plan_file, "plan", "scalinglaws plan ... -o PLAN.json") if plan_file else None
+    plan = _read_plan(plan_file) if plan_file else None
+    if group is not None:
+        if kind not in ("extrapolation", "frontier"):
+            raise InputError(f"--group applies to --kind extrapolation and frontier, not {kind} "
+                             "(which shows every group)")
+        if obj.groups is None:
+            raise InputError(f"--group {group}: this fit has no groups")
+        if group not in obj.groups:
+            raise InputError(f"--group {group}: unknown group; the fit's groups are "
+                             f"{', '.join(map(str, obj.groups))}")
 
     import matplotlib
 
@@ -112,16 +102,17 @@ def plot_cmd(fit_file, kind, output, at, x, group, plan_file, dataset, dpi, forc
     fig = make_figure(obj, kind, at=_parse_at(at), x=x, group=group, plan=plan, dataset=dataset)
     buf = io.BytesIO()
     save_figure(fig, buf, fmt=ext, dpi=dpi)
-    _write_bytes_atomic(path, buf.getvalue())
+    write_atomic(path, buf.getvalue(), force=force)
     click.echo(f"wrote {path}", err=True)
 
 
 @cli.command("report", context_settings=CONTEXT)
 @click.argument("fit_file", metavar="FIT.json")
 @click.option("--bench", "bench_file", default=None, metavar="BENCH.json",
-              help="Add a bench comparison (from 'scalinglaws bench ... -o BENCH.json').")
+              help="Add a bench comparison (from 'scalinglaws bench ... --format json -o "
+                   "BENCH.json').")
 @click.option("--plan", "plan_file", default=None, metavar="PLAN.json",
-              help="Add a plan (from 'scalinglaws plan ... -o PLAN.json').")
+              help="Add a plan (from 'scalinglaws plan ... --format json -o PLAN.json').")
 @click.option("--at", "at", default=None, metavar="N=7e10,D=1.4e12",
               help="Extrapolation target (default: the plan's allocation, else ten times the "
                    "largest run).")
@@ -133,12 +124,11 @@ def plot_cmd(fit_file, kind, output, at, x, group, plan_file, dataset, dpi, forc
 def report_cmd(fit_file, bench_file, plan_file, at, title, output, force, quiet):
     """Write one self-contained HTML page for a saved fit: interactive charts (no network
     needed), parameters, diagnostics, provenance, and a plan and a bench when given."""
-    if output and output != "-":
-        _check_output(output, force)
+    check_outputs({"-o": output}, force=force, stdout=["-o"])
     res = _read_fit(fit_file)
-    bench = (_read_json(bench_file, "bench", "scalinglaws bench ... -o BENCH.json")
+    bench = (_read_json(bench_file, "bench", "scalinglaws bench ... --format json -o BENCH.json")
              if bench_file else None)
-    plan = _read_json(plan_file, "plan", "scalinglaws plan ... -o PLAN.json") if plan_file else None
+    plan = _read_plan(plan_file) if plan_file else None
     from ..report.html import build_report
 
     page = build_report(res, bench=bench, plan=plan, at=_parse_at(at), title=title,

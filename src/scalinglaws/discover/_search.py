@@ -27,7 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import __version__
-from .._errors import InputError, LawError, ScalingLawsWarning
+from .._errors import DataWarning, InputError, LawError, ScalingLawsWarning
 from ..bench import METRICS, score
 from ..data import Dataset
 from ..fit import Fitter
@@ -296,6 +296,7 @@ class _Search:
         self.grouped = self.train.group is not None
         self.n_groups = int(self.codes.max()) + 1 if self.train.n else 0
         self.space = "log" if np.all(self.train.y > 0) else "raw"
+        self._check_signs()
         self.infos = analyse_inputs(dict(self.train.X), self.train.y, self.codes, settings.scales)
         self.pairs = repeat_pairs(self.infos, dict(self.train.X))
         self.folds: list[Fold] = validation_folds(dict(self.train.X), self.codes, self.infos,
@@ -332,6 +333,30 @@ class _Search:
         self.start = time.perf_counter()
 
     # -- evaluation ----------------------------------------------------------------------
+    def _check_signs(self) -> None:
+        """A scale must be positive: ``--scale`` on an input with values <= 0 is an error, and
+        an input that would look like a scale but for a few values <= 0 gets a warning naming
+        the first row (it is searched as a real-valued input, without power laws of it)."""
+        rows = self.train.rows
+        for name, values in self.train.X.items():
+            v = np.asarray(values, float)
+            bad = np.flatnonzero(v <= 0)
+            if bad.size == 0:
+                continue
+            i = int(bad[0])
+            where = f"row {int(rows[i])}" if rows is not None else f"train row {i + 1}"
+            if self.s.scales is not None and name in self.s.scales:
+                raise InputError(f"--scale {name}: a scale must be > 0, but {where} has "
+                                 f"{v[i]:g} ({bad.size} value(s) <= 0); fix or drop those rows")
+            pos = v[v > 0]
+            proportion = bool(np.all((v >= 0) & (v <= 1)))
+            if not proportion and bad.size <= 0.1 * v.size and pos.size \
+                    and pos.max() / pos.min() >= 10:
+                warnings.warn(f"input {name!r}: {where} has {v[i]:g} ({bad.size} value(s) <= 0 "
+                              f"of {v.size}), so {name} cannot be a scale (no power law of it is "
+                              "tried); fix or drop those rows if they are mistakes",
+                              DataWarning, stacklevel=3)
+
     def _tasks(self, cands: list[_Cand], fitter: Fitter, folds: list[Fold]) -> list[EvalTask]:
         masks = tuple((f.fit_mask, f.held_out) for f in folds)
         return [EvalTask(c.law, replace(fitter, shared=c.shared), law_data(self.train, c.mapping),

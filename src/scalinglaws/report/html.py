@@ -1165,9 +1165,11 @@ def build_report(res, *, bench: Mapping[str, Any] | None = None,
     body.append(_section("diagnostics", "Diagnostics", _diagnostics_html(res)))
     if plan is not None:
         nav.append(("plan", "Plan"))
-        body.append(_section("plan", "Plan", _plan_html(plan)
-                             + "<p class='note'>The plan's allocation is marked ★ on the "
-                               "compute-optimal chart.</p>" if nd else _plan_html(plan)))
+        marked = nd and plan_main is not None and all(
+            math.isfinite(cp.as_float(plan_main.get(k))) for k in ("N_opt", "D_opt"))
+        note = ("<p class='note'>The plan's allocation is marked ★ on the compute-optimal "
+                "chart.</p>" if marked else "")
+        body.append(_section("plan", "Plan", _plan_html(plan) + note))
     if bench is not None:
         nav.append(("bench", "Bench"))
         bb = "".join(_chart(f) for f in bench_figs) + "<h3>Results</h3>" + _bench_html(bench)

@@ -204,6 +204,13 @@ def plot_extrapolation(res, at: Mapping[str, float] | None = None, *, x: str | N
     runs = cp.runs_table(res)
     xname = ext["x"]
     xp = ext["path"][xname]
+    with np.errstate(all="ignore"):
+        drawable = np.all(np.isfinite(ext["prediction"])) and abs(xp[-1]) * 1.6 < 1e250 \
+            and np.all(np.abs(np.log10(np.abs(ext["prediction"]) + 1e-300)) < 250)
+    if not drawable:
+        raise InputError(f"the law's prediction on the way to the target ({xname} = "
+                         f"{xp[-1]:g}) is not a finite number that can be drawn; choose a "
+                         "nearer --at")
     pct = _pct(ext["level"])
     m = np.ones(len(runs["y"]), bool)
     if ext["group"] is not None and runs["group"] is not None:

@@ -1,0 +1,269 @@
+"""User mistakes and odd inputs: a clear error with the right exit code (2 for usage, 1 for a
+failure), never a traceback, a silently wrong answer or a file left behind."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalinglaws.cli import main
+from scalinglaws.cli._common import dumps
+
+
+def cli(capsys, *args, stdin: bytes | None = None, monkeypatch=None):
+    """Run the CLI in this process; ``(exit code, stdout, stderr)``."""
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture()
+def fit_file(tmp_path, chinchilla_bootstrap):
+    path = tmp_path / "fit.json"
+    path.write_text(dumps(chinchilla_bootstrap.to_dict()))
+    return path
+
+
+@pytest.fixture()
+def runs(tmp_path):
+    rng = np.random.default_rng(0)
+    N = np.repeat([1e7, 3e7, 1e8, 3e8], 4)
+    D = np.tile([1e9, 3e9, 1e10, 3e10], 4)
+    loss = (1.8 + 400 / N ** 0.34 + 410 / D ** 0.28) * np.exp(0.01 * rng.standard_normal(16))
+    df = pd.DataFrame({"N": N, "D": D, "loss": loss})
+    path = tmp_path / "runs.csv"
+    df.to_csv(path, index=False)
+    return path, df
+
+
+# ---------------------------------------------------------------------------------------------
+# output files
+
+
+def test_every_output_path_is_checked_before_the_work(capsys, tmp_path):
+    ok = tmp_path / "ok.json"
+    code, _, err = cli(capsys, "demo", "-q", "-o", ok, "--report", tmp_path / "nodir" / "r.html")
+    assert code == 2 and "--report" in err and "does not exist" in err
+    assert not ok.exists()  # nothing was fitted nor written
+    code, _, err = cli(capsys, "demo", "-q", "-o", tmp_path, "--report", "")
+    assert code == 2 and "is a folder" in err
+    same = tmp_path / "same.json"
+    code, _, err = cli(capsys, "discover", "x.csv", "--save-law", same, "--save-fit", same)
+    assert code == 2 and "same file" in err
+    code, _, err = cli(capsys, "demo", "-q", "-o", "-", "--report", "")
+    assert code == 2 and "-o -" in err
+
+
+def test_a_link_is_written_through_and_kept(capsys, tmp_path):
+    target = tmp_path / "target.txt"
+    target.write_text("old\n")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    code, _, err = cli(capsys, "flops", "-N", "1e9", "-D", "1e10", "-o", link)
+    assert code == 2 and "exists" in err and target.read_text() == "old\n"
+    code, _, _ = cli(capsys, "flops", "-N", "1e9", "-D", "1e10", "-o", link, "--force")
+    assert code == 0 and link.is_symlink()
+    assert "6e+19 FLOPs" in target.read_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# options
+
+
+@pytest.mark.parametrize("args", [
+    ("simulate", "--law", "chinchilla", "--seed", "-1"),
+    ("demo", "--seed", "-1"),
+    ("discover", "x.csv", "--stack-group-level", "0"),
+    ("discover", "x.csv", "--stack-group-level", "1.5"),
+])
+def test_out_of_range_options_are_usage_errors(capsys, args):
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and "Invalid value" in err and "internal error" not in err
+
+
+def test_too_few_bootstrap_refits_are_refused(capsys, runs):
+    path, _ = runs
+    code, _, err = cli(capsys, "fit", path, "--law", "chinchilla", "--input", "N=N,D=D",
+                       "--target", "loss", "--bootstrap", "5", "-q")
+    assert code == 2 and "at least 10" in err
+
+
+def test_simulate_never_overwrites_an_input_with_the_target(capsys):
+    code, _, err = cli(capsys, "simulate", "--law", "chinchilla", "--target", "N")
+    assert code == 2 and "'N'" in err and "input" in err
+    code, _, err = cli(capsys, "simulate", "--law", "chinchilla", "--target", "")
+    assert code == 2 and "needs a name" in err
+    code, out, _ = cli(capsys, "simulate", "--law", "chinchilla", "--target", "L", "--noise", "0")
+    df = pd.read_csv(io.StringIO(out))
+    assert list(df.columns) == ["N", "D", "L", "true_L"]
+    assert np.allclose(df["L"], df["true_L"]) and df["N"].min() >= 1e6
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+
+
+def test_a_column_named_twice_is_refused(capsys, tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("N,D,loss,loss\n1e8,1e9,3,6\n2e8,1e9,2.9,5.8\n")
+    code, _, err = cli(capsys, "fit", path, "--law", "chinchilla", "--input", "N=N,D=D",
+                       "--target", "loss")
+    assert code == 2 and "'loss' appears twice" in err and "columns 3 and 4" in err
+
+
+def test_non_utf8_input_on_stdin_is_a_data_error(capsys, monkeypatch):
+    code, _, err = cli(capsys, "fit", "-", "--law", "chinchilla", "--input", "N=N,D=D",
+                       "--target", "loss", stdin=b"N,D,loss\n1e8,1e9,\xff\n",
+                       monkeypatch=monkeypatch)
+    assert code == 2 and "<stdin>" in err and "UTF-8" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# predict, report, plot on saved fits
+
+
+def test_predict_refuses_points_outside_the_laws_domain(capsys, fit_file, tmp_path):
+    code, _, err = cli(capsys, "predict", fit_file, "--at", "N=-1e9,D=1e10")
+    assert code == 2 and "input N at point 1: -1e+09 must be finite and > 0" in err
+    code, _, err = cli(capsys, "predict", fit_file, "--at", "N=0,D=1e10")
+    assert code == 2 and "> 0" in err
+    header = tmp_path / "header.csv"
+    header.write_text("N,D\n")
+    code, _, err = cli(capsys, "predict", fit_file, "--points", header)
+    assert code == 2 and "no rows" in err
+    code, out, _ = cli(capsys, "predict", fit_file, "--at", "N=1e9,D=1e10", "--format", "json")
+    assert code == 0 and np.isfinite(json.loads(out)["predictions"][0]["prediction"])
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: d.update(draws=[[1, 2]]), "bootstrap draws of shape (1, 2)"),
+    (lambda d: d.pop("residuals"), "'residuals'"),
+    (lambda d: d.pop("data"), "'data'"),
+    (lambda d: d["params"].update(E=float("nan")), "not a finite number"),
+    (lambda d: d.update(space="weird"), "space 'weird'"),
+])
+def test_a_damaged_fit_file_is_refused(capsys, fit_file, damage, message):
+    d = json.loads(fit_file.read_text())
+    damage(d)
+    fit_file.write_text(json.dumps(d))
+    code, _, err = cli(capsys, "predict", fit_file, "--at", "N=1e9,D=1e10")
+    assert code == 2 and message in err and "internal error" not in err
+
+
+def test_report_and_plot_want_a_plan_record(capsys, fit_file, tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text('{"a": 1}')
+    code, _, err = cli(capsys, "report", fit_file, "-q", "--plan", other, "-o",
+                       tmp_path / "r.html")
+    assert code == 2 and "not a plan record" in err and not (tmp_path / "r.html").exists()
+    code, _, err = cli(capsys, "plot", fit_file, "--kind", "frontier", "--plan", fit_file, "-o",
+                       tmp_path / "f.png")
+    assert code == 2 and "not a plan record" in err
+    text = tmp_path / "plan.txt"
+    text.write_text("compute-optimal plan ...\n")
+    code, _, err = cli(capsys, "report", fit_file, "-q", "--plan", text, "-o",
+                       tmp_path / "r.html")
+    assert code == 2 and "--format json" in err
+
+
+def test_plot_refuses_a_target_it_cannot_draw(capsys, fit_file, tmp_path):
+    code, _, err = cli(capsys, "plot", fit_file, "--kind", "extrapolation", "--at",
+                       "N=1e300,D=1e300", "-o", tmp_path / "x.png")
+    assert code == 2 and "nearer --at" in err and not (tmp_path / "x.png").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# discover
+
+
+def test_discover_exits_1_when_no_law_can_be_fitted(capsys, runs, tmp_path):
+    path, df = runs
+    df.assign(loss=3.0).to_csv(path, index=False)
+    fit = tmp_path / "f.json"
+    code, out, err = cli(capsys, "discover", path, "--inputs", "N,D", "--target", "loss",
+                         "--max-screened", "6", "--max-rounds", "0", "--starts", "16",
+                         "--jobs", "1", "--no-catalogue", "-q", "--save-fit", fit)
+    assert code == 1 and "NO LAW COULD BE FITTED" in out
+    assert "no law could be fitted for 'loss' and nothing was saved" in err
+    assert not fit.exists()
+
+
+def test_discover_names_the_row_that_stops_an_input_being_a_scale(capsys, runs):
+    path, df = runs
+    df.loc[4, "N"] = -7e7
+    df.to_csv(path, index=False)
+    args = ("discover", path, "--inputs", "N,D", "--target", "loss", "--max-screened", "6",
+            "--max-rounds", "0", "--starts", "16", "--jobs", "1", "--no-catalogue", "-q")
+    code, out, err = cli(capsys, *args)
+    assert code == 0
+    assert "input 'N': row 5 has -7e+07 (1 value(s) <= 0 of 16)" in err
+    assert "N (real)" in out
+    code, _, err = cli(capsys, *args, "--scale", "N,D")
+    assert code == 2 and "--scale N: a scale must be > 0, but row 5 has -7e+07" in err
+
+
+def test_no_output_is_left_behind_by_a_failed_write(capsys, tmp_path):
+    before = set(os.listdir(tmp_path))
+    code, _, err = cli(capsys, "flops", "-N", "1e9", "-D", "1e10", "-o",
+                       tmp_path / "missing" / "out.txt")
+    assert code == 2 and "does not exist" in err
+    assert set(os.listdir(tmp_path)) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# options that were silently ignored
+
+
+def test_options_that_cannot_apply_are_refused(capsys, runs, fit_file, tmp_path):
+    path, _ = runs
+    code, _, err = cli(capsys, "fit", path, "--law", "chinchilla", "--input", "N=N,D=D",
+                       "--target", "N")
+    assert code == 2 and "also the law's input N" in err
+    code, _, err = cli(capsys, "predict", fit_file, "--at", "N=1e9,D=1e10", "--group", "x")
+    assert code == 2 and "no groups" in err
+    code, _, err = cli(capsys, "plot", fit_file, "--kind", "fit", "--group", "x", "-o",
+                       tmp_path / "f.png")
+    assert code == 2 and "--group applies to" in err
+    code, _, err = cli(capsys, "next-runs", fit_file, "--max-flops", "1e19",
+                       "--at", "N=1e9,D=1e10,Q=3")
+    assert code == 2 and "--at Q" in err
+    code, _, err = cli(capsys, "next-runs", fit_file, "--max-flops", "1e19",
+                       "--at", "N=1e9,D=1e10", "--budget", "1e20")
+    assert code == 2 and "not both" in err
+    code, _, err = cli(capsys, "bench", tmp_path, "--law", "chinchilla", "--share", "zzz")
+    assert code == 2  # the folder is not a dataset: refused before --share is looked at
+
+
+def test_bench_refuses_a_share_name_no_law_has(capsys, shared_dataset):
+    code, _, err = cli(capsys, "bench", shared_dataset("sldbench_data_constrained"), "--law",
+                       "chinchilla", "--share", "alpha,zzz", "-q")
+    assert code == 2 and "--share zzz" in err and "alpha" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--layers", "80", "--d-model", "8192", "--heads", "64", "-N", "1e9"), "drop -N"),
+    (("--layers", "2", "--d-model", "10", "--heads", "20"), "not a multiple of --heads"),
+    (("-N", "1e200", "-D", "1e200"), "overflows"),
+])
+def test_flops_refuses_conflicting_or_impossible_counts(capsys, args, message):
+    code, _, err = cli(capsys, "flops", *args)
+    assert code == 2 and message in err
+
+
+def test_isoflop_exits_1_when_no_approach_applies(capsys, runs, tmp_path):
+    path, df = runs
+    df.head(3).to_csv(path, index=False)
+    code, out, err = cli(capsys, "isoflop", path, "--input", "N=N,D=D", "--target", "loss")
+    assert code == 1 and "not available" in out and "none of Approaches 1-3" in err
