@@ -267,3 +267,24 @@ def test_isoflop_exits_1_when_no_approach_applies(capsys, runs, tmp_path):
     df.head(3).to_csv(path, index=False)
     code, out, err = cli(capsys, "isoflop", path, "--input", "N=N,D=D", "--target", "loss")
     assert code == 1 and "not available" in out and "none of Approaches 1-3" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (("hparams", "--at", "N=1e9,D=1e11,C=5"), "C is the training compute"),
+    (("laws", "show", "E + A/N**alpha"), "takes a catalogue name"),
+])
+def test_messages_say_what_to_do(capsys, args, message):
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and message in err
+
+
+def test_next_runs_with_min_above_max(capsys, fit_file):
+    code, _, err = cli(capsys, "next-runs", fit_file, "--min-flops", "1e20", "--max-flops",
+                       "1e19", "--budget", "1e22")
+    assert code == 2 and "min_flops 1e+20 exceeds max_flops 1e+19" in err
+
+
+def test_messages_show_values_not_numpy_reprs():
+    from scalinglaws.data._table import show
+
+    assert show(np.float64(7e7)) == "70000000.0" and show(np.str_("a")) == "'a'"

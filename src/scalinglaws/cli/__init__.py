@@ -133,7 +133,12 @@ def laws_show(ctx: click.Context, name: str, fmt: str | None) -> None:
     """Show one law: formula, inputs, parameters with bounds and typical ranges, reference."""
     from ..laws import get_law
 
+    from ..laws import catalogue_names
+
     fmt = fmt or (ctx.obj or {}).get("fmt", "text")
+    if name not in catalogue_names():
+        raise InputError(f"unknown law {name!r}; 'laws show' takes a catalogue name: "
+                         f"{', '.join(catalogue_names())}")
     d = get_law(name).describe()
     if fmt == "json":
         click.echo(dumps(d), nl=False)

@@ -507,6 +507,12 @@ def hparams_cmd(data, inputs, target, seq_len, method, batch_law, compare, at, r
         for k, v in point.items():
             if not v > 0:
                 raise InputError(f"--at {k}: must be positive")
+        if {"N", "D", "C"} <= set(point):
+            ratio = point["C"] / (6 * point["N"] * point["D"])
+            if not 0.1 <= ratio <= 10:
+                raise InputError(f"--at C={point['C']:g} is {ratio:.2g} times 6ND = "
+                                 f"{6 * point['N'] * point['D']:.3g}: C is the training compute "
+                                 "in FLOPs (leave it out to use 6ND)")
     if data is None and point is None:
         raise InputError("give a sweep DATA to fit, or --at N=...,D=... for the published "
                          "prescriptions")

@@ -41,6 +41,8 @@ def format_columns(columns: Iterable[Any], limit: int = 30) -> str:
 def show(value: Any) -> str:
     """A cell value for messages: its repr, or ``missing value``."""
     missing = value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+    if isinstance(value, np.generic):  # np.float64(7.0) -> 7.0, np.str_('a') -> 'a'
+        value = value.item()
     text = repr(value)
     return "missing value" if missing else text if len(text) <= 40 else text[:37] + "..."
 

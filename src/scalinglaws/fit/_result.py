@@ -227,7 +227,7 @@ class FitResult:
         gs = np.broadcast_to(np.asarray(group, dtype=object).astype(str), (n,))
         unknown = sorted(set(gs) - set(self.groups))
         if unknown:
-            raise InputError(f"unknown group {unknown[0]!r}; groups: {', '.join(self.groups[:10])}")
+            raise InputError(f"unknown group '{unknown[0]}'; groups: {', '.join(self.groups[:10])}")
         pos = {g: i for i, g in enumerate(self.groups)}
         return np.array([pos[g] for g in gs]), self.theta
 

@@ -523,7 +523,7 @@ def _interp_runs(N, D, yv, runs, k):
             continue
         n_vals = np.unique(N[m])
         if len(n_vals) != 1:
-            raise InputError(f"run {r!r} has several parameter counts: the run column must "
+            raise InputError(f"run '{r}' has several parameter counts: the run column must "
                              "identify one training run")
         order = np.argsort(C[m])
         lc, ly = np.log(C[m][order]), np.log(yv[m][order])

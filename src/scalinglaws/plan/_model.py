@@ -176,7 +176,7 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
                                      f"(--group): {', '.join(source.groups[:10])}")
                 group = source.groups[0]
             if group not in source.groups:
-                raise InputError(f"unknown group {group!r}; groups: "
+                raise InputError(f"unknown group '{group}'; groups: "
                                  f"{', '.join(source.groups[:10])}")
             g = source.groups.index(group)
         elif group is not None:

@@ -202,7 +202,10 @@ def suggest_runs(source, *, max_flops: float, n_runs: int = 3, target: Mapping[s
     feas = (k * NN * DD <= Cmax * (1 + 1e-9)) & (ratio >= rlo * (1 - 1e-9)) & \
         (ratio <= rhi * (1 + 1e-9))
     if min_flops is not None:
-        feas &= k * NN * DD >= _positive(min_flops, "min_flops") * (1 - 1e-9)
+        Cmin = _positive(min_flops, "min_flops")
+        if Cmin > Cmax:
+            raise InputError(f"min_flops {Cmin:.3g} exceeds max_flops {Cmax:.3g}: swap them")
+        feas &= k * NN * DD >= Cmin * (1 - 1e-9)
     if not feas.any():
         raise InputError(f"no candidate run within {Cmax:.3g} FLOPs and {rlo:g}..{rhi:g} tokens "
                          "per parameter: raise max_flops or widen ratio_range")

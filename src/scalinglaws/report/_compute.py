@@ -119,7 +119,7 @@ def _group_theta_index(res, group: str | None) -> tuple[str | None, int]:
     if group is None:
         return res.groups[0], 0
     if group not in res.groups:
-        raise InputError(f"unknown group {group!r}; groups: {', '.join(res.groups[:10])}")
+        raise InputError(f"unknown group '{group}'; groups: {', '.join(res.groups[:10])}")
     return group, res.groups.index(group)
 
 
