@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Literal, Mapping, Sequence
 
 import numpy as np
@@ -40,8 +41,15 @@ def grid_points(grid: GridSpec, inputs: Sequence[str]) -> dict[str, np.ndarray]:
     axes = []
     for k in inputs:
         g = grid[k]
-        if isinstance(g, tuple) and len(g) == 3 and float(g[2]).is_integer() and g[2] >= 1:
-            lo, hi, cnt = float(g[0]), float(g[1]), int(g[2])
+        if isinstance(g, tuple) and len(g) == 3:  # (lo, hi, count); a list is explicit values
+            try:
+                cnt = float(g[2])
+            except (TypeError, ValueError):
+                cnt = float("nan")
+            if not (math.isfinite(cnt) and cnt.is_integer() and cnt >= 1):
+                raise InputError(f"--grid {k}: a (lo, hi, count) grid needs a whole count >= 1, "
+                                 f"got {g[2]!r} (give explicit values as a list)")
+            lo, hi, cnt = float(g[0]), float(g[1]), int(cnt)
             if lo <= 0 or hi <= 0:
                 vals = np.linspace(lo, hi, cnt)
             else:
@@ -115,8 +123,8 @@ def simulate(law: Law, params: Mapping[str, float] | None = None, grid: GridSpec
         grid = example.grid
     if noise is None:
         noise = example.noise if example is not None else 0.01
-    if not noise >= 0:
-        raise InputError(f"--noise must be >= 0, got {noise}")
+    if not (noise >= 0 and math.isfinite(noise)):
+        raise InputError(f"--noise must be a finite number >= 0, got {noise}")
     if noise_kind not in ("lognormal", "normal"):
         raise InputError("noise kind must be 'lognormal' or 'normal'")
     X = grid_points(grid, law.inputs)

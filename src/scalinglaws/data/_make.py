@@ -26,7 +26,11 @@ _MISSING_TEXT = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>"})
 
 def _to_float(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Float values (NaN where missing) and a mask of text that is not a number."""
-    if pd.api.types.is_numeric_dtype(values.dtype):
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype) or \
+            pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return np.full(len(values), np.nan), np.ones(len(values), bool)  # not a measurement
+    if pd.api.types.is_numeric_dtype(dtype):
         return values.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(values), bool)
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     blank = values.isna() | values.astype(str).str.strip().str.lower().isin(_MISSING_TEXT)
@@ -97,10 +101,27 @@ def make_dataset(
         With a one-line message naming the column and the first offending original
         row: a missing column, a bad split label, a value that is not a number, a
         missing or infinite value under ``nan_policy="raise"``, a value violating
-        ``positive``/``nonnegative``, or no rows left.
+        ``positive``/``nonnegative``, or no rows left; a target that is also an input, a
+        column mapped to two inputs, a boolean, complex or date column, an unknown
+        ``nan_policy``.
     """
     if nan_policy not in ("raise", "drop"):
-        raise ValueError(f"nan_policy must be 'raise' or 'drop', not {nan_policy!r}")
+        raise DataError(f"nan_policy must be 'raise' or 'drop', not {nan_policy!r}")
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"the data must be a pandas DataFrame, not {type(frame).__name__}")
+    for option, arg in (("positive", positive), ("nonnegative", nonnegative)):
+        if isinstance(arg, str):
+            raise DataError(f"{option} must be a collection of names, e.g. ({arg!r},), not a "
+                            "string")
+    as_input = [k for k, c in mapping.items() if c == target]
+    if as_input:
+        raise DataError(f"target column '{target}' is also the column of input {as_input[0]}; "
+                        "a column cannot be both")
+    twice = [c for c in dict.fromkeys(mapping.values()) if list(mapping.values()).count(c) > 1]
+    if twice:
+        inputs = [k for k, c in mapping.items() if c == twice[0]]
+        raise DataError(f"column '{twice[0]}' is mapped to several inputs "
+                        f"({', '.join(inputs)}); give each input its own column")
     if spec is not None:
         group = group if group is not None else spec.group
         split = split if split is not None else spec.split

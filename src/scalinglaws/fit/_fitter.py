@@ -64,6 +64,18 @@ class Fitter:
     level: float = 0.95
 
     def __post_init__(self) -> None:
+        for name in ("n_starts", "n_polish", "max_iter", "seed", "bootstrap"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise InputError(f"{name} must be an integer, got {v!r}")
+        for name in ("delta", "level"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise InputError(f"{name} must be a number, got {v!r}")
+        if isinstance(self.shared, str):
+            raise InputError(f"shared must be a sequence of parameter names, e.g. "
+                             f"({self.shared!r},), not a string")
+        object.__setattr__(self, "shared", tuple(self.shared or ()))
         if self.loss not in ("huber", "l2"):
             raise InputError(f"loss must be 'huber' or 'l2', got {self.loss!r}")
         if self.space not in ("log", "raw"):
@@ -109,8 +121,8 @@ class Fitter:
         Raises
         ------
         InputError
-            If a shared name is not a parameter, or there are fewer distinct scales than
-            parameters.
+            If a shared name is not a parameter, a value of the data is not finite, or there
+            are fewer distinct scales than parameters.
         FitError
             If no starting point gives a finite objective.
         """
@@ -121,8 +133,7 @@ class Fitter:
             raise InputError(f"the data has no column for input(s) {', '.join(map(repr, missing))} "
                              f"of law {law.name!r} (its inputs: {', '.join(data.X) or 'none'}); "
                              "map them with --input NAME=COLUMN")
-        X = {k: np.asarray(data.X[k], float) for k in law.inputs}
-        y = np.asarray(data.y, float)
+        X, y = _finite_data(law, data)
         if self.space == "log" and np.any(y <= 0):
             i = int(np.argmax(y <= 0))
             row = int(data.rows[i]) if getattr(data, "rows", None) is not None else i + 1
@@ -200,10 +211,10 @@ class Fitter:
         Raises
         ------
         InputError
-            If a group or a parameter value is missing.
+            If a group or a parameter value is missing or outside the parameter's bounds, or
+            a value of the data is not finite.
         """
-        X = {k: np.asarray(data.X[k], float) for k in law.inputs}
-        y = np.asarray(data.y, float)
+        X, y = _finite_data(law, data)
         labels, codes = _group_codes(data)
         G = len(labels)
         per_group = G > 1 or (params and isinstance(next(iter(params.values())), Mapping))
@@ -216,7 +227,20 @@ class Fitter:
             if missing:
                 raise InputError(f"no value for parameter(s) {', '.join(missing)}"
                                  + (f" of group {label!r}" if per_group else ""))
-            theta[g] = [float(values[n]) for n in law.param_names]
+            try:
+                theta[g] = [float(values[n]) for n in law.param_names]
+            except (TypeError, ValueError):
+                raise InputError("parameter values must be numbers"
+                                 + (f" (group {label!r})" if per_group else "")) from None
+            for j, (p, v) in enumerate(zip(law.params, theta[g])):
+                # a value a hair outside (bounds written with 6 digits) is taken as the bound
+                slack = 1e-6 * max(abs(v), abs(p.lower) if math.isfinite(p.lower) else 0.0,
+                                   abs(p.upper) if math.isfinite(p.upper) else 0.0, 1e-300)
+                if not (math.isfinite(v) and p.lower - slack <= v <= p.upper + slack):
+                    raise InputError(f"parameter {p.name} = {v:g}"
+                                     + (f" (group {label!r})" if per_group else "")
+                                     + f" is outside its bounds [{p.lower:g}, {p.upper:g}]")
+                theta[g, j] = min(max(v, p.lower), p.upper)
         problems, fvals = [], np.empty(G)
         for g in range(G):
             m = codes == g
@@ -295,6 +319,22 @@ class Fitter:
         failed = np.any(~np.isfinite(draws) & ~missing, axis=(1, 2))
         draws[missing] = np.nan
         return draws[~failed], int(failed.sum())
+
+
+def _finite_data(law: Law, data) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The law's inputs and the target as float arrays; an error naming the column and row of
+    the first value that is not a finite number (a Dataset built by hand is not checked)."""
+    rows = getattr(data, "rows", None)
+    X = {k: np.asarray(data.X[k], float) for k in law.inputs}
+    y = np.asarray(data.y, float)
+    for what, v in [*((f"input {k!r}", a) for k, a in X.items()), (f"target {data.target!r}", y)]:
+        bad = ~np.isfinite(v)
+        if bad.any():
+            i = int(np.argmax(bad))
+            row = int(rows[i]) if rows is not None else i + 1
+            raise InputError(f"{what} row {row}: {v[i]:g} is not a finite number; fix or drop "
+                             "the row")
+    return X, y
 
 
 def _group_codes(data) -> tuple[list[str], np.ndarray]:

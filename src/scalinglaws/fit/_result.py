@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import warnings
@@ -50,7 +51,11 @@ def law_from_spec(spec: Mapping[str, Any]) -> Law:
 
 
 def _check_level(level) -> float:
-    level = float(level)
+    try:
+        level = float(level)
+    except (TypeError, ValueError):
+        raise InputError(f"level must be a number between 0 and 1 (e.g. 0.95), got "
+                         f"{level!r}") from None
     if not 0 < level < 1:
         raise InputError(f"level must be between 0 and 1 (e.g. 0.95), got {level}")
     return level
@@ -108,6 +113,14 @@ class FitResult:
     level: float = 0.95
     draws: np.ndarray | None = None
     _codes: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        for name in ("theta", "residuals", "fitted", "draws", "_codes"):
+            a = getattr(self, name)
+            if isinstance(a, np.ndarray) and a.flags.writeable:
+                a = a.copy()
+                a.setflags(write=False)
+                object.__setattr__(self, name, a)
 
     # ------------------------------------------------------------------------------------------
     @classmethod
@@ -218,6 +231,8 @@ class FitResult:
 
     def _rows_theta(self, n: int, group) -> tuple[np.ndarray, np.ndarray]:
         if self.groups is None:
+            if group is not None:
+                raise InputError(f"group {group!r} given, but this fit has no groups")
             return np.zeros(n, dtype=int), self.theta
         if group is None:
             if len(self.groups) == 1:
@@ -260,14 +275,36 @@ class FitResult:
             here (the prediction there is NaN or infinite); the ``predict`` command refuses
             them.
         """
+        if not isinstance(X, Mapping):
+            raise InputError("X must be a mapping of input name to values, e.g. "
+                             f"{{{', '.join(repr(k) + ': ...' for k in self.law.inputs)}}}")
+        extra = [k for k in X if k not in self.law.inputs]
+        if extra:
+            raise InputError(f"unknown input {extra[0]!r}: the law's inputs are "
+                             f"{', '.join(self.law.inputs)}")
         Xa = {}
         for k in self.law.inputs:
             if k not in X:
                 raise InputError(f"missing input {k!r}: the law's inputs are "
                                  f"{', '.join(self.law.inputs)}")
-            Xa[k] = np.atleast_1d(np.asarray(X[k], dtype=float))
+            try:
+                Xa[k] = np.atleast_1d(np.asarray(X[k], dtype=float))
+            except (TypeError, ValueError):
+                raise InputError(f"input {k!r}: values must be numbers") from None
+            if Xa[k].ndim != 1:
+                raise InputError(f"input {k!r}: give a number or a 1-D array, not shape "
+                                 f"{Xa[k].shape}")
+        sizes = {len(v) for v in Xa.values()} - {1}
+        if len(sizes) > 1 or 0 in sizes:
+            raise InputError("the inputs have different lengths ("
+                             + ", ".join(f"{k}: {len(v)}" for k, v in Xa.items())
+                             + "); give arrays of one length, or scalars")
         n = max(len(v) for v in Xa.values())
         Xa = {k: np.broadcast_to(v, (n,)) for k, v in Xa.items()}
+        if level is not None:
+            level = _check_level(level)
+        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise InputError(f"seed must be a non-negative integer, got {seed!r}")
         codes, theta = self._rows_theta(n, group)
         out = {"prediction": np.asarray(self.law.predict(Xa, theta[codes][None]))[0]}
         if self.draws is None or len(self.draws) == 0:
@@ -327,7 +364,7 @@ class FitResult:
         d["residuals"] = [float(x) for x in self.residuals]
         d["fitted"] = [float(x) for x in self.fitted]
         d["data"] = self.data
-        return d
+        return copy.deepcopy(d)  # the caller may change the record; the result stays as it is
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FitResult:

@@ -58,12 +58,16 @@ def training_flops(params: float, tokens: float, *, flops_per_param_token: float
     Raises
     ------
     InputError
-        If a value is not a positive finite number.
+        If a value is not a positive finite number, or the product overflows.
     """
     for name, v in (("params", params), ("tokens", tokens),
                     ("flops_per_param_token", flops_per_param_token)):
         _positive(name, v)
-    return float(flops_per_param_token) * float(params) * float(tokens)
+    C = float(flops_per_param_token) * float(params) * float(tokens)
+    if not math.isfinite(C):
+        raise InputError(f"{flops_per_param_token:g} x {params:g} x {tokens:g} FLOPs overflows a "
+                         "float; check params and tokens")
+    return C
 
 
 @dataclass(frozen=True)

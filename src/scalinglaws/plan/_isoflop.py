@@ -264,16 +264,39 @@ def isoflop(N, D, loss, *, budget=None, group=None, run=None, at: float | None =
         bad = ~(np.isfinite(v) & (v > 0))
         if bad.any():
             raise InputError(f"{name}: row {int(np.argmax(bad)) + 1} is not a positive number")
-    if any(a not in (1, 2, 3) for a in approaches):
-        raise InputError("approaches must be among 1, 2, 3")
     if not 0 < level < 1:
         raise InputError(f"level must be between 0 and 1, got {level}")
+    try:
+        approaches = tuple(int(a) for a in approaches)
+        k = float(flops_per_param_token)
+        tol = float(budget_tolerance)
+        at = None if at is None else float(at)
+        bootstrap, n_budgets, seed = int(bootstrap), int(n_budgets), int(seed)
+    except (TypeError, ValueError):
+        raise InputError("approaches, flops_per_param_token, budget_tolerance, at, bootstrap, "
+                         "n_budgets and seed must be numbers (approaches: a list of 1, 2, 3)"
+                         ) from None
+    for name, v in (("flops_per_param_token", k), ("budget_tolerance", tol)):
+        if not (math.isfinite(v) and v > 0):
+            raise InputError(f"{name} must be a positive number, got {v!r}")
+    if at is not None and not (math.isfinite(at) and at > 0):
+        raise InputError(f"at (the reporting budget) must be a positive number, got {at!r}")
     if bootstrap < 0 or 0 < bootstrap < MIN_BOOTSTRAP:
         raise InputError(f"bootstrap must be 0 (no intervals) or at least {MIN_BOOTSTRAP} "
                          f"resamples, got {bootstrap}")
-    k = float(flops_per_param_token)
-    groups = (np.asarray(group).astype(str) if group is not None else np.full(n, None, object))
-    runs = np.asarray(run).astype(str) if run is not None else None
+    if n_budgets < 2 or seed < 0:
+        raise InputError("n_budgets must be at least 2 and seed a non-negative integer")
+    labels_in = {}
+    for name, v in (("group", group), ("run", run)):
+        if v is not None:
+            a = np.atleast_1d(np.asarray(v)).astype(str)
+            if a.shape != (n,):
+                raise InputError(f"{name} must have one label per row ({n}), got shape "
+                                 f"{a.shape}")
+            labels_in[name] = a
+    groups = labels_in.get("group", np.full(n, None, object))
+    runs = labels_in.get("run")
+    budget_tolerance = tol
     if budget is not None:
         Cb = _arr(budget, "budget")
         if len(Cb) != n:
@@ -283,6 +306,8 @@ def isoflop(N, D, loss, *, budget=None, group=None, run=None, at: float | None =
             raise InputError(f"budget: row {int(np.argmax(bad)) + 1} is not a positive number")
     else:
         Cb = None
+    if any(a not in (1, 2, 3) for a in approaches):
+        raise InputError("approaches must be among 1, 2, 3")
     out = []
     labels = sorted(set(groups.tolist()), key=lambda v: (v is None, str(v)))
     for gi, g in enumerate(labels):

@@ -220,9 +220,12 @@ def suggest_runs(source, *, max_flops: float, n_runs: int = 3, target: Mapping[s
         raise InputError("fewer than 20 draws give finite predictions at the candidates")
     Z = P - P.mean(axis=0)
     Z /= math.sqrt(len(P) - 1)
-    s2 = _noise_var(source) if noise_sd is None else float(noise_sd) ** 2
-    if not (math.isfinite(s2) and s2 > 0):
-        s2 = 1e-6
+    if noise_sd is None:
+        s2 = _noise_var(source)
+        if not (math.isfinite(s2) and s2 > 0):
+            s2 = 1e-6  # a fit with no residual spread: a small floor keeps the algebra finite
+    else:
+        s2 = _positive(noise_sd, "noise_sd") ** 2
     M = len(cN)
     cov_T = Z[:, :M].T @ Z[:, M]  # (M,)
     var_x = np.einsum("bm,bm->m", Z[:, :M], Z[:, :M])
