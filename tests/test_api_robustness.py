@@ -131,3 +131,18 @@ def test_simulate_grids_and_noise_are_checked(law):
         sl.simulate(law, TRUE, {"N": (1e6, 1e9, 3), "D": (1e8, 1e11, 3)}, noise=math.inf)
     explicit = sl.simulate(law, TRUE, {"N": [1e6, 1e9, 3e9], "D": (1e8, 1e11, 3)}, noise=0)
     assert sorted(explicit["N"].unique()) == [1e6, 1e9, 3e9]
+
+
+def test_settings_that_were_read_letter_by_letter_or_too_small_are_refused():
+    from scalinglaws.discover import DiscoverSettings
+
+    with pytest.raises(sl.InputError, match="not a string"):
+        DiscoverSettings(scales="params")
+    with pytest.raises(sl.InputError, match="kfold must be at least 2"):
+        DiscoverSettings(kfold=1)
+    with pytest.raises(sl.LawError, match="whole number >= 1, got 2.5"):
+        sl.get_law("mixture", n_inputs=2.5)
+    assert sl.get_law("mixture", n_inputs=np.int64(3)).inputs == ("r1", "r2", "r3")
+    with pytest.raises(sl.InputError, match="level must be between 0 and 1"):
+        plan.fit_hyperparameters([1e-3] * 4, [1e6] * 4, [1e9] * 4, [1e10] * 4, [3.0] * 4,
+                                 level=1.5)

@@ -161,6 +161,11 @@ class DiscoverSettings:
             if int(getattr(self, name)) < (0 if name in ("max_rounds",) else 1):
                 raise InputError(f"{name.replace('_', '-')} must be at least "
                                  f"{0 if name == 'max_rounds' else 1}")
+        if int(self.kfold) < 2:
+            raise InputError("kfold must be at least 2 (one fold to validate, one to fit)")
+        if isinstance(self.scales, str):
+            raise InputError(f"scales must be a sequence of input names, e.g. ({self.scales!r},), "
+                             "not a string")
         if not self.budget_seconds > 0:
             raise InputError("the time budget must be a positive number of seconds")
         if not 0 <= self.complexity < 1:

@@ -568,16 +568,21 @@ def get_law(name: str, *, n_inputs: int | None = None) -> Law:
     name : str
         Catalogue name (see :func:`catalogue_names`).
     n_inputs : int, optional
-        For laws with a variable number of inputs (``mixture``), how many.
+        For laws with a variable number of inputs (``mixture``), how many; other laws have a
+        fixed number and ignore it.
 
     Raises
     ------
     LawError
-        If the name is unknown.
+        If the name is unknown, or ``n_inputs`` is not a whole number >= 1.
     """
     entry = catalogue_entry(name)
     if entry.variadic:
         if n_inputs is None:
             n_inputs = len(entry.example.grid) if entry.example else 1
-        return entry.make(n_inputs)
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) \
+                or n_inputs < 1:
+            raise LawError(f"n_inputs of law {name!r} must be a whole number >= 1, got "
+                           f"{n_inputs!r}")
+        return entry.make(int(n_inputs))
     return entry.make()

@@ -319,6 +319,8 @@ def fit_hyperparameters(lr, batch, N, D, loss, *, method: str = "quadratic",
             raise InputError(f"{name}: row {int(np.argmax(bad)) + 1} is not a positive number")
     if method not in ("quadratic", "best"):
         raise InputError(f"method must be 'quadratic' or 'best', got {method!r}")
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise InputError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
     if bootstrap < 0 or 0 < bootstrap < MIN_BOOTSTRAP:
         raise InputError(f"bootstrap must be 0 (no intervals) or at least {MIN_BOOTSTRAP} "
                          f"resamples, got {bootstrap}")
