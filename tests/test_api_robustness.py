@@ -109,6 +109,10 @@ def test_make_dataset_refuses_ambiguous_columns(frame):
 def test_planners_check_their_options(chinchilla_bootstrap):
     with pytest.raises(sl.InputError, match="noise_sd must be a positive number"):
         plan.suggest_runs(chinchilla_bootstrap, max_flops=1e21, budget=5.76e23, noise_sd=-1)
+    for kwargs, message in [({"n_grid": 2.5}, "n_grid must be an integer"),
+                            ({"ratio_range": 20}, "ratio_range must be a pair")]:
+        with pytest.raises(sl.InputError, match=message):
+            plan.suggest_runs(chinchilla_bootstrap, max_flops=1e21, budget=5.76e23, **kwargs)
     with pytest.raises(sl.InputError, match="overflows"):
         plan.training_flops(1e200, 1e200)
     N = np.repeat([1e7, 2e7, 4e7, 8e7, 1.6e8], 3)
@@ -127,6 +131,8 @@ def test_planners_check_their_options(chinchilla_bootstrap):
 def test_simulate_grids_and_noise_are_checked(law):
     with pytest.raises(sl.InputError, match="whole count >= 1, got 3.5"):
         sl.simulate(law, TRUE, {"N": (1e6, 1e9, 3.5), "D": (1e8, 1e11, 3)})
+    with pytest.raises(sl.InputError, match="seed must be a non-negative integer"):
+        sl.simulate(law, TRUE, {"N": (1e6, 1e9, 3), "D": (1e8, 1e11, 3)}, seed=1.5)
     with pytest.raises(sl.InputError, match="finite number >= 0"):
         sl.simulate(law, TRUE, {"N": (1e6, 1e9, 3), "D": (1e8, 1e11, 3)}, noise=math.inf)
     explicit = sl.simulate(law, TRUE, {"N": [1e6, 1e9, 3e9], "D": (1e8, 1e11, 3)}, noise=0)

@@ -132,6 +132,8 @@ def simulate(law: Law, params: Mapping[str, float] | None = None, grid: GridSpec
     if not np.all(np.isfinite(truth)):
         raise InputError(f"law {law.name!r} gives non-finite values on this grid with these "
                          "parameters; check --params and --grid")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     rng = np.random.default_rng(seed)
     eps = rng.standard_normal(truth.shape)
     y = truth * np.exp(noise * eps) if noise_kind == "lognormal" else truth + noise * eps

@@ -163,6 +163,12 @@ def suggest_runs(source, *, max_flops: float, n_runs: int = 3, target: Mapping[s
     Cmax = _positive(max_flops, "max_flops")
     if not (isinstance(n_runs, (int, np.integer)) and n_runs >= 1):
         raise InputError(f"n_runs must be a positive integer, got {n_runs!r}")
+    if not (isinstance(n_grid, (int, np.integer)) and n_grid >= 2):
+        raise InputError(f"n_grid must be an integer >= 2, got {n_grid!r}")
+    if ratio_range is not None and (isinstance(ratio_range, (str, bytes))
+                                    or np.ndim(ratio_range) != 1 or len(ratio_range) != 2):
+        raise InputError(f"ratio_range must be a pair (low, high) of tokens per parameter, got "
+                         f"{ratio_range!r}")
     if (target is None) == (budget is None):
         raise InputError("give either a target point (N and D) or a budget")
     if target is not None:
