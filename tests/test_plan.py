@@ -362,6 +362,32 @@ def test_least_compute_inverts_the_frontier(chinchilla_bootstrap):
         plan.least_compute(chinchilla_bootstrap, 1.7)
 
 
+def test_plans_below_the_runs_are_noted_and_absurd_ones_refused(chinchilla_fit):
+    """A plan under the smallest run is flagged; one with less than a parameter is refused."""
+    N_min = min(chinchilla_fit.data["X"]["N"])
+    D_min = min(chinchilla_fit.data["X"]["D"])
+    assert plan.compute_optimal(chinchilla_fit, 5.76e23).notes == ()
+    small = plan.compute_optimal(chinchilla_fit, 1e15)
+    assert small.N_opt < N_min and small.D_opt < D_min
+    assert any(f"N = {small.N_opt:.3g} < smallest {N_min:.3g}" in n and
+               f"D = {small.D_opt:.3g} < smallest {D_min:.3g}" in n for n in small.notes)
+    # published coefficients: the fit's runs say nothing about their range, so no note
+    given = plan.compute_optimal(chinchilla_fit, 1e15, params=dict(chinchilla_fit.params))
+    assert given.notes == ()
+    with pytest.raises(sl.InputError, match=r"at C = 1e-30 FLOPs .*less than one parameter"):
+        plan.compute_optimal(chinchilla_fit, 1e-30)
+    # a target above every run's loss used to give a budget of 1e-47 FLOPs
+    with pytest.raises(sl.InputError, match=r"to reach loss 1e\+10 .*less than one parameter"
+                                            r".*the fit's runs have N from"):
+        plan.least_compute(chinchilla_fit, 1e10)
+    with pytest.raises(sl.InputError, match="at least one budget"):
+        plan.compute_optimal(chinchilla_fit, [])
+    inf = plan.inference_optimal(chinchilla_fit, 1e13, budget=1e15)
+    assert any(f"N = {inf.N:.3g} < smallest" in n for n in inf.notes)
+    with pytest.raises(sl.InputError, match="less than one parameter"):
+        plan.inference_optimal(chinchilla_fit, 1e13, target_loss=1e10)
+
+
 def test_grouped_fit_needs_a_group():
     law = sl.get_law("chinchilla")
     p = dict(catalogue_entry("chinchilla").example.params)

@@ -185,7 +185,14 @@ def compute_optimal(source, budget: float | Sequence[float], *,
         For a non-positive budget or option, a law whose inputs cannot be identified, or a
         budget that ``tokens_per_param`` and ``max_tokens`` cannot both accommodate (the
         ratio would need more tokens than the limit: the message gives the largest budget
-        that fits).
+        that fits), an empty sequence of budgets, or a budget so small that the plan would
+        have less than one parameter or token.
+
+    Notes
+    -----
+    When the fit's runs are known (``source`` is a :class:`~scalinglaws.FitResult` used
+    with its own estimate) and the plan's ``N`` or ``D`` is below the smallest run's, a
+    note says the plan extrapolates downwards.
     """
     fl = as_fitted_law(source, params=params, draws=draws, group=group, fixed=fixed,
                        n_input=n_input, d_input=d_input, level=level)
@@ -197,6 +204,8 @@ def compute_optimal(source, budget: float | Sequence[float], *,
     if method not in ("auto", "closed", "numerical"):
         raise InputError(f"method must be auto, closed or numerical, got {method!r}")
     budgets = np.atleast_1d(np.asarray(budget, float))
+    if budgets.size == 0:
+        raise InputError("give at least one budget")
     for c in budgets:
         _positive(c, "budget")
         if tokens_per_param is not None and max_tokens is not None:
@@ -245,8 +254,10 @@ def least_compute(source, target_loss: float, *, params: Mapping[str, float] | N
     ------
     InputError
         If the estimate itself cannot reach the target with any compute (it is at or below
-        the loss the law tends to, under the constraints if any), or if reaching it at
-        ``tokens_per_param`` needs more tokens than ``max_tokens``.
+        the loss the law tends to, under the constraints if any), if reaching it at
+        ``tokens_per_param`` needs more tokens than ``max_tokens``, or if the target is so
+        easy (above the losses of the fit's runs) that the plan would have less than one
+        parameter or token.
     """
     fl = as_fitted_law(source, params=params, draws=draws, group=group, fixed=fixed,
                        n_input=n_input, d_input=d_input, level=level)
@@ -279,7 +290,7 @@ def least_compute(source, target_loss: float, *, params: Mapping[str, float] | N
         n_over = int(over[1:].sum())
         C = np.where(over, np.inf, C)
     alloc = _allocate(fl, float(C[0]), k, max_tokens, tokens_per_param, method,
-                      C_draws=C[1:])
+                      C_draws=C[1:], what=f"to reach loss {target:g} (C = {C[0]:.3g} FLOPs)")
     notes = list(alloc.notes)
     ivs = dict(alloc.intervals)
     if fl.has_draws:
@@ -471,7 +482,7 @@ def _optimum(fl, theta, C, k, closed, max_tokens, ratio):
 
 
 def _allocate(fl: FittedLaw, C: float, k: float, max_tokens, ratio, method,
-              C_draws: np.ndarray | None = None) -> Allocation:
+              C_draws: np.ndarray | None = None, what: str | None = None) -> Allocation:
     theta = fl.stacked()
     S = theta.shape[0]
     closed = _use_closed(fl, method)
@@ -496,6 +507,9 @@ def _allocate(fl: FittedLaw, C: float, k: float, max_tokens, ratio, method,
         raise InputError(f"law {fl.law.name!r} has no interior compute-optimal allocation at "
                          f"C={C:.3g} (the loss keeps falling towards a tokens-per-parameter "
                          f"ratio of {_RATIO_GRID[0]:g} or {_RATIO_GRID[-1]:g}); check the fit")
+    note = _outside_runs(fl, N[0], D[0], what or f"at C = {C:.3g} FLOPs")
+    if note:
+        notes.append(note)
     constraint = None
     if ratio is not None:
         constraint = f"fixed {ratio:g} tokens per parameter"
@@ -533,6 +547,28 @@ def _allocate(fl: FittedLaw, C: float, k: float, max_tokens, ratio, method,
                       method="closed form" if (closed and ratio is None) else "numerical",
                       constraint=constraint, intervals=ivs, level=fl.level, n_draws=n_ok,
                       n_failed=n_failed, model=fl.describe(), notes=tuple(notes))
+
+
+def _outside_runs(fl: FittedLaw, N: float, D: float, what: str) -> str | None:
+    """Refuse a plan of less than one parameter or token; a note when it is below the runs.
+
+    ``what`` opens the error message (the budget or target the plan is for).
+    """
+    known = fl.n_input in fl.data_range and fl.d_input in fl.data_range
+    if N < 1 or D < 1:
+        raise InputError(
+            f"{what} the plan would train N = {N:.3g} parameters on D = {D:.3g} tokens (less "
+            f"than one parameter or token): far outside any range a law can be fitted on; "
+            + (f"the fit's runs have N from {fl.data_range[fl.n_input][0]:.3g} and D from "
+               f"{fl.data_range[fl.d_input][0]:.3g}" if known else "check the budget or target"))
+    below = [(name, val, fl.data_range[inp][0]) for name, inp, val in
+             (("N", fl.n_input, N), ("D", fl.d_input, D))
+             if inp in fl.data_range and val < fl.data_range[inp][0] * (1 - 1e-9)]
+    if not below:
+        return None
+    return ("below the runs the law was fitted on (" + ", ".join(
+        f"{name} = {val:.3g} < smallest {lo:.3g}" for name, val, lo in below)
+        + "): the plan extrapolates downwards")
 
 
 def _unreachable(fl, theta, target, k, max_tokens=None, ratio=None) -> str:

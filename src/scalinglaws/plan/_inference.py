@@ -35,7 +35,8 @@ import numpy as np
 from .._errors import InputError
 from . import _text
 from ._allocation import (
-    _golden, _inf, _inverse, _is_chinchilla, _optimum, _params_for_loss, _positive,
+    _golden, _inf, _inverse, _is_chinchilla, _optimum, _outside_runs, _params_for_loss,
+    _positive,
 )
 from ._model import as_fitted_law, interval, nondegenerate
 
@@ -292,6 +293,11 @@ def inference_optimal(source, inference_tokens: float, *, budget: float | None =
     if not np.isfinite(N[0]):
         raise InputError("no inference-aware optimum found for the estimate (the target may be "
                          "out of reach, or the lifetime budget too small to serve the tokens)")
+    what = (f"to reach loss {L[0]:.5g}" if mode == "quality target" else
+            f"with a lifetime budget of {lifetime_budget:.3g} FLOPs")
+    note = _outside_runs(fl, float(N[0]), float(D[0]), what)
+    if note:
+        notes.append(note)
     ivs: dict[str, tuple[float, float]] = {}
     n_ok = n_failed = 0
     if S > 1:

@@ -45,6 +45,9 @@ class FittedLaw:
         The group of a grouped fit that was used.
     provenance : dict
         The fit's provenance, when there is one.
+    data_range : dict
+        ``{input: (smallest, largest)}`` of the ``N`` and ``D`` inputs over the runs the
+        fit saw (of its group, for a grouped fit); empty for given parameters.
     """
 
     law: Law
@@ -57,6 +60,7 @@ class FittedLaw:
     origin: str = ""
     group: str | None = None
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    data_range: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, float]:
@@ -164,6 +168,7 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
     from ..fit import FitResult
 
     prov: Mapping[str, Any] = {}
+    seen: dict[str, np.ndarray] = {}
     fit_draws = None
     columns: Mapping[str, str] = {}
     if isinstance(source, FitResult):
@@ -187,6 +192,7 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
         level = source.level if level is None else level
         prov = dict(source.provenance)
         columns = dict(source.inputs)
+        seen = _runs_seen(source, group)
         default_origin = f"fit of {law.name}" + (
             f" ({prov.get('data_source')})" if prov.get("data_source") else "")
     elif isinstance(source, Law):
@@ -243,9 +249,34 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
     lvl = 0.95 if level is None else float(level)
     if not 0 < lvl < 1:
         raise InputError(f"level must be between 0 and 1, got {lvl}")
+    if params is not None:
+        seen = {}  # other parameter values: the fit's runs say nothing about their range
+    span = {k: (float(seen[k].min()), float(seen[k].max())) for k in (n_in, d_in)
+            if k in seen and seen[k].size}
     return FittedLaw(law=law, theta=theta, draws=fit_draws, level=lvl, n_input=n_in,
                      d_input=d_in, fixed=fixed, origin=origin or default_origin, group=group,
-                     provenance=prov)
+                     provenance=prov, data_range=span)
+
+
+def _runs_seen(result, group) -> dict[str, np.ndarray]:
+    """The finite positive input values of the runs a fit saw (of ``group``, if grouped)."""
+    data = result.data if isinstance(result.data, Mapping) else {}
+    X = data.get("X")
+    if not isinstance(X, Mapping):
+        return {}
+    keep = None
+    if group is not None and data.get("group") is not None:
+        keep = np.array([g == group for g in data["group"]], bool)
+    out = {}
+    for k, v in X.items():
+        try:
+            a = np.asarray(v, float).ravel()
+        except (TypeError, ValueError):
+            continue
+        if keep is not None and len(keep) == len(a):
+            a = a[keep]
+        out[k] = a[np.isfinite(a) & (a > 0)]
+    return out
 
 
 _N_WORDS = ("param", "size", "n_params", "non_embedding")
