@@ -152,3 +152,38 @@ def test_settings_that_were_read_letter_by_letter_or_too_small_are_refused():
     with pytest.raises(sl.InputError, match="level must be between 0 and 1"):
         plan.fit_hyperparameters([1e-3] * 4, [1e6] * 4, [1e9] * 4, [1e10] * 4, [3.0] * 4,
                                  level=1.5)
+
+
+@pytest.mark.parametrize("formula, part", [
+    ("E + A/N**alpha + 1/0", "(1 / 0)"),
+    ("E + A*N**(10**400)", "(10 ** 400)"),
+    ("2**2**2**2**2*N*a", "(2 ** (2 ** (2 ** (2 ** 2))))"),
+    ("log(0) + A*N", "log(0)"),
+])
+def test_formula_with_an_infinite_constant_part_is_refused(formula, part):
+    """These used to be accepted, predict inf everywhere, and fail the fit with a message
+    about bounds."""
+    with pytest.raises(sl.LawError, match=f"constant part '{part}' is not a finite number"
+                       .replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):
+        sl.formula_law(formula, ["N"])
+    law = sl.formula_law("E + A/N**alpha*(2 - 2) + 10**3", ["N"])  # finite constants are fine
+    assert law.predict({"N": np.array([10.0])}, np.array([[1.0, 2.0, 0.5]]))[0, 0] == 1001.0
+
+
+@pytest.mark.parametrize("inputs, bounds, message", [
+    ("N", None, "inputs must be a list of names"),
+    (None, None, "inputs must be a list of names"),
+    (["N", 3], None, "inputs must be a list of names"),
+    (["N", "N"], None, "input.s. N named more than once"),
+    (["N"], {"A": (1, 2, 3)}, r"bound on A: give two numbers \(lower, upper\), got \(1, 2, 3\)"),
+    (["N"], {"A": 1}, "bound on A: give two numbers"),
+    (["N"], {"A": ("a", "b")}, "bound on A: give two numbers"),
+    (["N"], {"A": (2, 1)}, r"bound on A: the lower bound must be below the upper one, got \(2, 1\)"),
+    (["N"], {"A": (0, math.nan)}, "bound on A: the lower bound must be below"),
+])
+def test_formula_law_checks_inputs_and_bounds(inputs, bounds, message):
+    with pytest.raises(sl.LawError, match=message):
+        sl.formula_law("E + A/N**alpha", inputs, bounds=bounds)
+    law = sl.formula_law("E + A/N**alpha", ("N", "D"), bounds={"A": (0, math.inf)})
+    assert law.inputs == ("N",)  # names the formula does not use are left out, as documented
+    assert (law.params[1].lower, law.params[1].upper) == (0.0, math.inf)

@@ -116,6 +116,50 @@ def parse_formula(formula: str) -> Node:
                        "definitions") from None
 
 
+def check_constants(root: Node, formula: str) -> None:
+    """Refuse a part of a formula without names whose value is not a finite number.
+
+    ``1/0`` or ``10**400`` in a law would make every prediction infinite, and a fit would
+    then fail with a message about bounds, which sends the user to the wrong fix.
+
+    Parameters
+    ----------
+    root : Node
+        The parsed formula.
+    formula : str
+        Its text, for the message.
+
+    Raises
+    ------
+    LawError
+        Naming the first such part.
+    """
+    def check(n: Node) -> None:
+        if isinstance(n, Const):
+            return  # the parser has refused literals that are not finite
+        with np.errstate(all="ignore"):
+            v = _ev(n, {}, None)[0]
+        if not np.all(np.isfinite(v)):
+            raise LawError(f"formula {formula!r}: the constant part {to_text(n)!r} is not a "
+                           "finite number; write a finite constant or make it a parameter")
+
+    def walk(n: Node) -> bool:  # True when n has no names; maximal such parts are checked
+        if isinstance(n, (Const, Var)):
+            return isinstance(n, Const)
+        kids = ([n.arg] if isinstance(n, Neg) else [n.left, n.right] if isinstance(n, BinOp)
+                else list(n.args))
+        flags = [walk(k) for k in kids]
+        if all(flags):
+            return True
+        for k, f in zip(kids, flags):
+            if f:
+                check(k)
+        return False
+
+    if walk(root):
+        check(root)
+
+
 def _convert(node: ast.AST, formula: str) -> Node:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):

@@ -414,9 +414,12 @@ def formula_law(formula: str, inputs: Sequence[str], *, bounds: Mapping[str, tup
     formula : str
         The formula, e.g. ``"E + A/N**alpha + B/D**beta"``; see :data:`_expr.ALLOWED`.
     inputs : sequence of str
-        Names in the formula that are inputs; every other name is a parameter.
+        Names in the formula that are inputs; every other name is a parameter. Names the
+        formula does not use are left out of the law's inputs (so a dataset's full list of
+        inputs can be given), but at least one must be used.
     bounds : mapping, optional
-        ``name -> (lower, upper)`` for parameters; finite bounds also set the start range.
+        ``name -> (lower, upper)`` for parameters, two numbers with ``lower < upper``
+        (either may be infinite); finite bounds also set the start range.
     name : str, optional
         Display name (defaults to the formula).
 
@@ -427,10 +430,23 @@ def formula_law(formula: str, inputs: Sequence[str], *, bounds: Mapping[str, tup
     Raises
     ------
     LawError
-        For a formula off the whitelist, an input missing from it, or a bound on an unknown name.
+        For a formula off the whitelist or with a constant part that is not finite (``1/0``),
+        inputs that are not a list of distinct names, none of them in the formula, or a bound
+        on an unknown name or that is not a pair of numbers ``lower < upper``.
     """
     tree = _expr.parse_formula(formula)
+    _expr.check_constants(tree, formula)
     used = _expr.names(tree)
+    given = inputs
+    try:
+        inputs = list(inputs) if not isinstance(inputs, (str, bytes, Mapping)) else None
+    except TypeError:
+        inputs = None
+    if inputs is None or not all(isinstance(i, str) for i in inputs):
+        raise LawError(f"inputs must be a list of names (e.g. ['N', 'D']), got {given!r}")
+    twice = sorted({i for i in inputs if inputs.count(i) > 1})
+    if twice:
+        raise LawError(f"input(s) {', '.join(twice)} named more than once")
     inputs = tuple(i for i in inputs if i in used)
     if not inputs:
         raise LawError(f"formula {formula!r} uses none of the inputs; name them with "
@@ -442,7 +458,7 @@ def formula_law(formula: str, inputs: Sequence[str], *, bounds: Mapping[str, tup
             continue
         p = _default_formula_param(tree, n)
         if n in bounds:
-            lo, hi = bounds.pop(n)
+            lo, hi = _bound_pair(n, bounds.pop(n))
             p = p.with_bounds(lo, hi)
         params.append(p)
     if bounds:
@@ -450,6 +466,19 @@ def formula_law(formula: str, inputs: Sequence[str], *, bounds: Mapping[str, tup
                        f"parameters are {', '.join(p.name for p in params)}")
     return FormulaLaw(name=name or formula, formula=formula, inputs=inputs, params=tuple(params),
                       description="user formula", reference="user-defined")
+
+
+def _bound_pair(name: str, b) -> tuple[float, float]:
+    """``(lower, upper)`` of a bound given by a user, as floats, or a LawError naming it."""
+    try:
+        lo, hi = b
+        lo, hi = float(lo), float(hi)
+    except (TypeError, ValueError):
+        raise LawError(f"bound on {name}: give two numbers (lower, upper), got {b!r}") from None
+    if math.isnan(lo) or math.isnan(hi) or not lo < hi:
+        raise LawError(f"bound on {name}: the lower bound must be below the upper one, got "
+                       f"({lo:g}, {hi:g})")
+    return lo, hi
 
 
 def _in_exponent(node: _expr.Node, name: str, inside: bool = False) -> bool:
