@@ -388,6 +388,23 @@ def test_plans_below_the_runs_are_noted_and_absurd_ones_refused(chinchilla_fit):
         plan.inference_optimal(chinchilla_fit, 1e13, target_loss=1e10)
 
 
+def test_a_grouped_plan_is_compared_with_its_own_groups_runs():
+    law = sl.get_law("chinchilla")
+    true = {"E": 1.7, "A": 400.0, "alpha": 0.34, "B": 410.0, "beta": 0.28}
+    small = sl.simulate(law, true, {"N": (1e6, 1e8, 4), "D": (1e8, 1e10, 4)}, noise=0.01, seed=1)
+    big = sl.simulate(law, true, {"N": (1e8, 1e10, 4), "D": (1e10, 1e12, 4)}, noise=0.01, seed=2)
+    frame = pd.concat([small.assign(g="small"), big.assign(g="big")])
+    data = sl.make_dataset(frame, {"N": "N", "D": "D"}, "loss", group="g")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.FitWarning)
+        fit = sl.Fitter(n_starts=32).fit(law, data)
+    # at 1e17 FLOPs the optimum (N ~ 1e7 to 3e7) is inside the small group's runs but below
+    # the big group's
+    assert plan.compute_optimal(fit, 1e17, group="small").notes == ()
+    (note,) = plan.compute_optimal(fit, 1e17, group="big").notes
+    assert "< smallest 1e+08" in note and "< smallest 1e+10" in note
+
+
 def test_grouped_fit_needs_a_group():
     law = sl.get_law("chinchilla")
     p = dict(catalogue_entry("chinchilla").example.params)
