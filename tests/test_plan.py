@@ -386,6 +386,13 @@ def test_plans_below_the_runs_are_noted_and_absurd_ones_refused(chinchilla_fit):
     assert any(f"N = {inf.N:.3g} < smallest" in n for n in inf.notes)
     with pytest.raises(sl.InputError, match="less than one parameter"):
         plan.inference_optimal(chinchilla_fit, 1e13, target_loss=1e10)
+    # a frontier figure leaves a gap at a refused budget instead of failing
+    from scalinglaws.report import compute_optimal as frontier
+    curve = frontier(chinchilla_fit, [1e-30, 5.76e23])
+    assert np.isnan(curve["N_opt"][0])
+    assert curve["N_opt"][1] == pytest.approx(plan.compute_optimal(chinchilla_fit, 5.76e23).N_opt)
+    with pytest.raises(sl.InputError, match="less than one parameter"):
+        frontier(chinchilla_fit, [1e-30])
 
 
 def test_a_grouped_plan_is_compared_with_its_own_groups_runs():

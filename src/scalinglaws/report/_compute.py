@@ -531,23 +531,41 @@ def compute_optimal(res, C: Sequence[float], *, group: str | None = None,
     if not bands:
         # the estimate alone: giving its own values drops the draws
         options["params"] = dict(zip(res.law.param_names, res.theta[gi].tolist()))
-    allocs = allocate(res, [float(c) for c in C], **options)
+    try:
+        allocs = allocate(res, [float(c) for c in C], **options)
+    except InputError:
+        # one budget the planner refuses (a plan of less than one parameter, say) leaves a
+        # gap in the curve rather than failing the figure; if it refuses them all, say why
+        allocs = [_allocation_or_none(allocate, res, float(c), options) for c in C]
+        if all(a is None for a in allocs):
+            raise
     lvl = float(res.level if level is None else level)
+    got = [a for a in allocs if a is not None]
+
+    def col(key):
+        return np.array([np.nan if a is None else getattr(a, key) for a in allocs], float)
+
     out: dict[str, Any] = {
-        "C": C, "N_opt": np.array([a.N_opt for a in allocs], float),
-        "D_opt": np.array([a.D_opt for a in allocs], float),
-        "loss_opt": np.array([a.loss for a in allocs], float),
-        "method": allocs[0].method if allocs else "", "n": n_name, "d": d_name, "level": lvl,
+        "C": C, "N_opt": col("N_opt"), "D_opt": col("D_opt"), "loss_opt": col("loss"),
+        "method": got[0].method if got else "", "n": n_name, "d": d_name, "level": lvl,
         "group": group}
     if bands and res.draws is not None and len(res.draws):
         for key, name in (("N", "N_opt"), ("D", "D_opt"), ("loss", "loss")):
             lo, hi = [], []
             for a in allocs:
-                iv = (a.intervals or {}).get(name)
+                iv = ((a.intervals if a is not None else None) or {}).get(name)
                 lo.append(float(iv[0]) if iv else np.nan)
                 hi.append(float(iv[1]) if iv else np.nan)
             out[f"{key}_low"], out[f"{key}_high"] = np.array(lo), np.array(hi)
     return out
+
+
+def _allocation_or_none(allocate, res, budget: float, options: Mapping[str, Any]):
+    """The plan at one budget, or None where the planner refuses it."""
+    try:
+        return allocate(res, budget, **options)
+    except InputError:
+        return None
 
 
 def law_isoflop_curves(res, budgets: Sequence[float], *, group: str | None = None,
