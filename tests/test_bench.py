@@ -332,6 +332,10 @@ def test_a_fit_that_cannot_be_done_is_reported_failed_with_its_reason(tmp_path):
     assert by_law["vocab"].status == "failed"
     assert by_law["vocab"].reason.startswith("takes 3 input(s) (Nnv, Nv, H); the dataset has 2")
     assert by_law["power_offset"].status == "failed"  # input x has no column of that name
+    # a fit that failed is told apart from a law that cannot describe the data at all
+    assert by_law["chinchilla"].applicable
+    assert not by_law["vocab"].applicable and not by_law["power_offset"].applicable
+    assert by_law["vocab"].to_dict()["applicable"] is False
     assert report.best()["few"] == {"law": None, "loss": None, "r2": None, "are": None}
 
 
@@ -426,6 +430,12 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path):
     assert proc.returncode == 2 and "not both" in proc.stderr
     proc = run_cli("bench", tmp_path / "missing")
     assert proc.returncode == 2 and "no such dataset folder" in proc.stderr
+    # a law named by --law that cannot describe the data is a usage error, not a failed fit
+    proc = run_cli("bench", shared_dataset_path("sldbench_sft_rectified"), "--law", "chinchilla",
+                   "--loss", "l2")
+    assert proc.returncode == 2
+    assert "error: no law named by --law applies to the data" in proc.stderr
+    assert "takes 2 input(s) (N, D); the dataset has 1 (sft_data_size)" in proc.stderr
 
 
 def test_cli_timeout_reports_failed_fits_and_exit_code_1():

@@ -64,9 +64,12 @@ class BenchResult:
     """The score of one law, fitted with one loss, on one target of one dataset.
 
     ``status`` is ``"ok"`` when every group's fit succeeded and every test row has a finite
-    prediction; otherwise ``"failed"`` with ``reason``, and no metric. Metrics are computed on
-    the test rows of all groups pooled (see :mod:`scalinglaws.bench._metrics`);
-    ``group_log_rmse_median`` is the median over groups of each group's log-RMSE.
+    prediction; otherwise ``"failed"`` with ``reason``, and no metric. ``applicable`` is False
+    when it failed before any fit because the law cannot describe the dataset (its inputs do not
+    match the dataset's, or their values are outside the law's domain), as opposed to a fit or
+    prediction that failed. Metrics are computed on the test rows of all groups pooled (see
+    :mod:`scalinglaws.bench._metrics`); ``group_log_rmse_median`` is the median over groups of
+    each group's log-RMSE.
     """
 
     dataset: str
@@ -90,6 +93,7 @@ class BenchResult:
     groups: Sequence[GroupScore] = ()
     data_hash: str | None = None
     predictions: Sequence[Mapping[str, Any]] = ()
+    applicable: bool = True
 
     @property
     def ok(self) -> bool:
@@ -107,7 +111,7 @@ class BenchResult:
         """
         d: dict[str, Any] = {
             "dataset": self.dataset, "law": self.law, "target": self.target, "loss": self.loss,
-            "status": self.status, "reason": self.reason,
+            "status": self.status, "reason": self.reason, "applicable": self.applicable,
             **{m: getattr(self, m) for m in _metrics.METRICS},
             "group_log_rmse_median": self.group_log_rmse_median,
             "n_train": self.n_train, "n_test": self.n_test, "n_groups": self.n_groups,

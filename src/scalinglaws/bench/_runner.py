@@ -396,6 +396,7 @@ class _Unit:
     loss: str
     problem: str | None = None
     data: Dataset | None = None
+    applicable: bool = True  # False when the law cannot describe the dataset at all
     tasks: list[int] = field(default_factory=list)
     # per task: group labels it covers and the positions of its test rows in data.test()
     parts: list[tuple[list[str], np.ndarray, int]] = field(default_factory=list)
@@ -537,7 +538,8 @@ def run_bench(
                         problem = str(exc)
                 for loss in settings.losses:
                     unit = _Unit(p.info.name, candidate.label if candidate.law is None
-                                 else candidate.law.name, target, loss, problem, data)
+                                 else candidate.law.name, target, loss, problem, data,
+                                 applicable=candidate.problem is None)
                     if problem is None:
                         _plan_unit(unit, candidate, settings, loss, tasks)
                     units.append(unit)
@@ -559,7 +561,8 @@ def run_bench(
 def _assemble(unit: _Unit, outcomes: Sequence[TaskOutcome]) -> BenchResult:
     base = {"dataset": unit.dataset, "law": unit.law, "target": unit.target, "loss": unit.loss}
     if unit.problem is not None or unit.data is None:
-        return BenchResult(**base, status="failed", reason=unit.problem or "no data")
+        return BenchResult(**base, status="failed", reason=unit.problem or "no data",
+                           applicable=unit.applicable)
     data = unit.data
     test = data.test()
     prediction = np.full(test.n, np.nan)

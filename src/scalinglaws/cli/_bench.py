@@ -95,6 +95,10 @@ def bench_cmd(datasets, laws, losses, delta, space, starts, share, holdout, hold
         click.echo(f"bench: {len(report.datasets)} dataset(s), {len(report.results)} results "
                    f"({n_ok} ok, {len(report.results) - n_ok} failed) in {elapsed:.1f} s with "
                    f"{jobs} job(s){where}", err=True)
+    if report.results and not any(r.applicable for r in report.results):
+        first = report.results[0]
+        raise InputError(f"no law named by --law applies to the data; the first reason: "
+                         f"{first.law} on {first.dataset}: {first.reason}")
     if report.results and not any(r.ok for r in report.results):
         first = report.results[0]
         raise FitError(f"no law could be fitted and scored; the first reason: {first.law} on "
