@@ -17,7 +17,18 @@ This script prints, per fine-tuning dataset:
    curve, the residual variance (with its degrees of freedom) of a polynomial in log size
    fitted to the log loss, times the squared test loss. Its sum is what a law that knew each
    curve's true mean exactly would still leave, on average, from the noise of the test
-   points themselves.
+   points themselves;
+4. two predictors that are not laws and that use the other curves of the same fine-tuning
+   dataset, each tuned on two validation folds inside the train split (predict 204,800 from the
+   sizes below it, and 409,600 from the sizes below it), never on the test points:
+
+   * a *pooled step* predictor: a curve's next step in log loss (one doubling of the data) is
+     the kernel-weighted mean of the steps that followed, on every curve of its fine-tuning
+     dataset (its own included), a step like the curve's last one (kernel widths on the step and on the log loss,
+     and the smallest size whose steps count, chosen on the folds), blended geometrically with
+     the selected law (weight chosen on the folds);
+   * a *stack* of everything above that predicts (the law, the pooled step predictor and the
+     six local extrapolations), weighted by least squares on the folds (weights >= 0, sum 1).
 
 It reads only the shared dataset; nothing in it feeds back into the package. Run from the
 repository root::
@@ -72,13 +83,114 @@ def law_errors(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 def local_errors(frame: pd.DataFrame, degree: int, last: int) -> pd.Series:
     """Test error of a polynomial in log size through the last train points of each curve."""
+    test = frame[frame.split == "test"].set_index("group").sft_loss
+    size = float(frame[frame.split == "test"].sft_data_size.max())
+    return _local_at(frame, size, degree, last).loc[test.index] - test
+
+
+def _law_fit_below(frame: pd.DataFrame, last: float) -> pd.Series:
+    """The selected law fitted per curve on the train rows below ``last``; its prediction at
+    ``last`` for every curve."""
+    rows = frame[(frame.split == "train") & (frame.sft_data_size < last)].reset_index(drop=True)
+    data = sl.make_dataset(rows, {"sft_data_size": "sft_data_size"}, "sft_loss", group="group")
+    law = sl.formula_law(LAW, ["sft_data_size"], bounds=BOUNDS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        fit = sl.Fitter().fit(law, data)
+    groups = sorted(rows.group.unique())
+    pred = fit.predict({"sft_data_size": np.full(len(groups), float(last))}, group=groups)
+    return pd.Series(np.asarray(pred["prediction"], float), index=groups)
+
+
+def _pooled_steps(frame: pd.DataFrame, last: float, width_loss: float, width_step: float,
+                  smallest: float) -> pd.Series:
+    """Each curve's loss at ``last`` from its loss one doubling before, plus the kernel-weighted
+    mean of the log-loss steps that followed similar steps on the curves of its fine-tuning
+    dataset (all below ``last``)."""
     out = {}
-    for g, rows in frame[frame.split != "excluded"].groupby("group"):
-        rows = rows.sort_values("sft_data_size")
-        train, test = rows[rows.split == "train"].tail(last), rows[rows.split == "test"]
-        c = np.polyfit(np.log(train.sft_data_size), np.log(train.sft_loss), degree)
-        x0 = np.log(float(test.sft_data_size.iloc[0]))
-        out[g] = float(np.exp(np.polyval(c, x0))) - float(test.sft_loss.iloc[0])
+    rows = frame[(frame.split == "train") & (frame.sft_data_size < last)]
+    for _, part in rows.groupby("dataset"):
+        table = part.pivot_table(index="group", columns="sft_data_size", values="sft_loss")
+        logl, sizes = np.log(table.to_numpy()), table.columns.to_numpy(float)
+        level, step, after = logl[:, 1:-1], np.diff(logl, axis=1)[:, :-1], np.diff(logl, axis=1)[:, 1:]
+        use = (sizes[1:-1] >= smallest)[None, :]
+        for i, g in enumerate(table.index):
+            z = (((level - logl[i, -1]) / width_loss) ** 2
+                 + ((step - (logl[i, -1] - logl[i, -2])) / width_step) ** 2)
+            w = np.exp(-0.5 * z) * use
+            # with no similar step anywhere, the curve's own last step is repeated
+            ahead = (w * after).sum() / w.sum() if w.sum() > 0 else logl[i, -1] - logl[i, -2]
+            out[g] = float(np.exp(logl[i, -1] + ahead))
+    return pd.Series(out)
+
+
+def _r2(y: np.ndarray, p: np.ndarray) -> float:
+    return float(1 - ((y - p) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+
+
+def pooled_and_stacked(frame: pd.DataFrame) -> list[tuple[str, pd.Series, bool]]:
+    """The pooled step predictor and the stack (item 4 of the module docstring): their test
+    errors, with a label giving the settings the validation folds chose and their scores."""
+    folds = (204800.0, 409600.0)
+    sizes = (*folds, float(frame[frame.split == "test"].sft_data_size.max()))
+    truth = {t: frame[frame.sft_data_size == t].set_index("group").sft_loss.sort_index()
+             for t in sizes}
+    law = {t: _law_fit_below(frame, t).loc[truth[t].index] for t in sizes}
+    inf = float("inf")
+    grid = [(wl, ws, sm) for wl in (0.05, 0.1, 0.2, inf) for ws in (0.01, 0.02, 0.05, inf)
+            for sm in (3200.0, 12800.0)]
+    kern = {(c, t): _pooled_steps(frame, t, *c).loc[truth[t].index] for c in grid for t in sizes}
+    blends = [(c, b) for c in grid for b in (0.0, 0.25, 0.5, 0.75, 1.0)]
+
+    def blend(c, b, t):
+        return np.exp((1 - b) * np.log(law[t]) + b * np.log(kern[c, t]))
+
+    def val(c, b):
+        return np.mean([_r2(truth[t].to_numpy(), blend(c, b, t).to_numpy()) for t in folds])
+
+    c, b = max(blends, key=lambda cb: val(*cb))
+    test = sizes[-1]
+    rows = []
+    label = (f"pooled steps, best of {len(blends)} settings on the folds (widths: log loss "
+             f"{c[0]:g}, step {c[1]:g}; steps from size {c[2]:g}; weight {b:g} against the "
+             "law; validation R² "
+             + " / ".join(f"{_r2(truth[t].to_numpy(), blend(c, b, t).to_numpy()):.5f}"
+                          for t in folds) + ")")
+    rows.append((label, (blend(c, b, test) - truth[test]) ** 2, True))
+
+    # the stack: every predictor above, weighted by least squares on the two folds
+    members = {"law": lambda t: law[t], "pooled": lambda t: kern[c, t]}
+    for degree, last in ((1, 3), (1, 4), (1, 6), (2, 5), (2, 6), (2, 7)):
+        members[f"{'line' if degree == 1 else 'parabola'} {last}"] = (
+            lambda t, d=degree, k=last: _local_at(frame, t, d, k).loc[truth[t].index])
+    preds = {t: np.column_stack([f(t).to_numpy() for f in members.values()]) for t in sizes}
+    a = np.vstack([preds[t] for t in folds])
+    y = np.concatenate([truth[t].to_numpy() for t in folds])
+    from scipy.optimize import minimize
+
+    n = a.shape[1]
+    res = minimize(lambda w: ((a @ w - y) ** 2).sum(), np.full(n, 1 / n), method="SLSQP",
+                   bounds=[(0, 1)] * n,
+                   constraints=({"type": "eq", "fun": lambda w: w.sum() - 1},))
+    w = np.where(res.x > 1e-4, res.x, 0.0)
+    w /= w.sum()
+    kept = ", ".join(f"{name} {v:.2f}" for name, v in zip(members, w) if v > 0)
+    label = (f"stack ({kept}; validation R² "
+             + " / ".join(f"{_r2(truth[t].to_numpy(), preds[t] @ w):.5f}" for t in folds) + ")")
+    rows.append((label, pd.Series((preds[test] @ w - truth[test].to_numpy()) ** 2,
+                                  index=truth[test].index), True))
+    return rows
+
+
+def _local_at(frame: pd.DataFrame, size: float, degree: int, last: int) -> pd.Series:
+    """A polynomial in log size through each curve's last ``last`` train points below ``size``,
+    evaluated at ``size``."""
+    out = {}
+    rows = frame[(frame.split == "train") & (frame.sft_data_size < size)]
+    for g, part in rows.groupby("group"):
+        part = part.sort_values("sft_data_size").tail(last)
+        c = np.polyfit(np.log(part.sft_data_size), np.log(part.sft_loss), degree)
+        out[g] = float(np.exp(np.polyval(c, np.log(size))))
     return pd.Series(out)
 
 
@@ -114,6 +226,7 @@ def main() -> int:
         kind = "line" if degree == 1 else "parabola"
         rows.append((f"{kind} through the last {last} train points (log-log)",
                      local_errors(frame, degree, last) ** 2, True))
+    rows.extend(pooled_and_stacked(frame))
     for degree, last in ((2, 6), (2, 7), (3, 8), (4, 12), (5, 12)):
         rows.append((f"train noise at the test level: degree {degree}, last {last} points",
                      noise_at_test(frame, degree, last), False))
