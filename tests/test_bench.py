@@ -413,6 +413,20 @@ def test_cli_json_has_results_and_best(tmp_path):
     assert again.returncode == 2 and "exists; pass --force" in again.stderr
 
 
+def test_cli_scores_a_law_saved_in_a_file_like_its_formula(tmp_path):
+    law = tmp_path / "law.json"
+    formula = "E + A/sft_data_size**a"
+    law.write_text(json.dumps({"kind": "formula", "name": "discovered", "formula": formula,
+                               "inputs": ["sft_data_size"], "bounds": {"a": [0, 3]},
+                               "columns": {"sft_data_size": "sft_data_size"}, "shared": []}))
+    proc = run_cli("bench", shared_dataset_path("sldbench_sft_rectified"), "--law", law,
+                   "--law", formula, "--loss", "l2", "--starts", "16", "--format", "json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    saved, typed = json.loads(proc.stdout)["results"]
+    assert saved["law"] == "law.json" and typed["law"] == formula
+    assert saved["status"] == "ok" and saved["r2"] == pytest.approx(typed["r2"], abs=1e-6)
+
+
 def test_cli_errors_are_one_line_with_exit_code_2(tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()

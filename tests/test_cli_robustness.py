@@ -246,6 +246,52 @@ def test_options_that_cannot_apply_are_refused(capsys, runs, fit_file, tmp_path)
     assert code == 2  # the folder is not a dataset: refused before --share is looked at
 
 
+def test_fit_options_that_would_be_ignored_are_refused(capsys, runs):
+    path, _ = runs
+    law = ["--law", "chinchilla", "--input", "N=N,D=D", "--target", "loss", "--starts", "8"]
+    code, _, err = cli(capsys, "fit", path, *law, "--rows", "train")
+    assert code == 2 and "--rows train: this data has no split column" in err
+    code, _, err = cli(capsys, "fit", path, *law, "--bootstrap-unit", "groups", "--bootstrap",
+                       "10")
+    assert code == 2 and "--bootstrap-unit groups needs groups" in err
+
+
+def test_fit_reads_a_saved_law_or_fit(capsys, runs, tmp_path):
+    path, df = runs
+    out = tmp_path / "fit.json"
+    code, _, err = cli(capsys, "fit", path, "--law", "E + A/N**alpha + B/D**beta", "--target",
+                       "loss", "--starts", "32", "--bound", "alpha=0:1", "-o", out, "-q")
+    assert code == 0, err
+    first = json.loads(out.read_text())
+    # the fit's law, its bounds and its columns are reused
+    code, text, err = cli(capsys, "fit", path, "--law", out, "--target", "loss", "--starts", "32",
+                          "--format", "json")
+    assert code == 0, err
+    again = json.loads(text)
+    assert again["formula"] == first["formula"] and again["params"] == first["params"]
+    assert again["law_spec"]["bounds"]["alpha"] == [0.0, 1.0]
+    # a law record with its own column names
+    law = tmp_path / "law.json"
+    law.write_text(json.dumps({"kind": "formula", "name": "mine", "formula": "E + A/n**a",
+                               "inputs": ["n"], "bounds": {"a": [0, 2]},
+                               "columns": {"n": "N"}, "shared": []}))
+    code, text, err = cli(capsys, "fit", path, "--law", f"@{law}", "--target", "loss",
+                          "--starts", "32", "--format", "json")
+    assert code == 0, err
+    assert json.loads(text)["inputs"] == {"n": "N"}
+    for content, message in (("{", "cannot read it as JSON"),
+                             ('{"kind": "formula", "formula": "E + A/n**a"}',
+                              "cannot be rebuilt"),
+                             ('{"kind": "formula", "name": "m", "formula": "E + A/n**a", '
+                              '"inputs": ["n"], "columns": {"q": "N"}}', "names q"),
+                             ("[1, 2]", "neither a law saved by")):
+        law.write_text(content)
+        code, _, err = cli(capsys, "fit", path, "--law", law, "--target", "loss")
+        assert code == 2 and message in err and err.count("\n") == 1, err
+    code, _, err = cli(capsys, "fit", path, "--law", tmp_path / "none.json", "--target", "loss")
+    assert code == 2 and "no such file" in err
+
+
 def test_bench_refuses_a_share_name_no_law_has(capsys, shared_dataset):
     code, _, err = cli(capsys, "bench", shared_dataset("sldbench_data_constrained"), "--law",
                        "chinchilla", "--share", "alpha,zzz", "-q")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 import warnings
 from dataclasses import replace
 
@@ -369,17 +370,49 @@ def test_cli_json_save_fit_and_predict(sim_folder, tmp_path):
     value = json.loads(pred.stdout)["predictions"][0]["prediction"]
     truth = TRUE["E"] + TRUE["A"] / 3e9 ** TRUE["alpha"] + TRUE["B"] / 3e11 ** TRUE["beta"]
     assert value == pytest.approx(truth, rel=0.01)
-    # the printed fit command reproduces the saved fit
-    again = run_cli("fit", sim_folder, "--law", rec["formula"], *sum(
-        (["--bound", f"{k}={v[0]}:{v[1]}"] for k, v in rec["bounds"].items()), []),
-        "--format", "json")
-    assert again.returncode == 0, again.stderr
+    # the printed fit command reproduces the saved fit, and so does fit --law law.json
+    command = shlex.split(d["selected"]["fit_command"])
+    assert command[:5] == ["scalinglaws", "fit", str(sim_folder), "--target", "loss"]
     saved = json.loads(fit.read_text())
-    assert json.loads(again.stdout)["params"] == pytest.approx(saved["params"], rel=1e-6)
-    assert d["selected"]["fit_command"].startswith(f"scalinglaws fit {sim_folder} --target loss")
+    for args in (command[1:], ["fit", sim_folder, "--law", law, "--starts", "128"]):
+        again = run_cli(*args, "--format", "json")
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["params"] == pytest.approx(saved["params"], rel=1e-6)
     # existing files are kept without --force
     keep = run_cli("discover", sim_folder, "--max-rounds", "0", "--save-fit", fit, "-q")
     assert keep.returncode == 2 and "exists" in keep.stderr and "Traceback" not in keep.stderr
+
+
+def test_cli_fit_command_keeps_groups_split_and_space(tmp_path):
+    """The printed ``fit`` command and ``fit --law law.json`` refit the saved fit of a search
+    over a CSV read with --group and --split, with a negative target (raw space)."""
+    rng = np.random.default_rng(2)
+    x = np.tile(np.geomspace(1e3, 1e6, 10), 2)
+    g = np.repeat(["a", "b"], 10)
+    y = -(np.where(g == "a", 2.0, 3.0) + 50.0 * x ** -0.3) * (1 + 0.002 * rng.standard_normal(20))
+    part = np.where(np.tile(np.arange(10), 2) >= 8, "test", "train")
+    pd.DataFrame({"x": x, "g": g, "y": y, "part": part}).to_csv(tmp_path / "runs.csv",
+                                                                 index=False)
+    fit, law = tmp_path / "fit.json", tmp_path / "law.json"
+    out = run_cli("discover", tmp_path / "runs.csv", "--inputs", "x", "--target", "y", "--group",
+                  "g", "--split", "part", "--max-rounds", "0", "--no-catalogue", "--starts", "64",
+                  "--jobs", "1", "--format", "json", "--save-fit", fit, "--save-law", law, "-q")
+    assert out.returncode == 0, out.stderr
+    command = shlex.split(json.loads(out.stdout)["selected"]["fit_command"])
+    for option in (["--group", "g"], ["--split", "part"], ["--space", "raw"],
+                   ["--starts", "64"]):
+        assert " ".join(option) in " ".join(command)
+    saved = json.loads(fit.read_text())
+    assert saved["n"] == 16 and set(saved["params"]) == {"a", "b"}
+    for args in (command[1:], ["fit", tmp_path / "runs.csv", "--law", law, "--target", "y",
+                               "--group", "g", "--split", "part", "--space", "raw", "--starts",
+                               "64"]):
+        again = run_cli(*args, "--format", "json", "-q")
+        assert again.returncode == 0, again.stderr
+        record = json.loads(again.stdout)
+        assert record["n"] == 16
+        for group, params in saved["params"].items():
+            assert record["params"][group] == pytest.approx(params, rel=1e-6)
 
 
 def test_cli_saving_a_law_that_does_not_extrapolate_warns(tmp_path):

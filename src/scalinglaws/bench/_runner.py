@@ -29,6 +29,7 @@ from ..data import (
     read_table,
     resolve_input_mapping,
 )
+from ..data._table import format_columns
 from ..fit import Fitter
 from ..laws import (
     Law,
@@ -240,7 +241,11 @@ def _resolve(text_or_law: str | Law, prepared: PreparedDataset) -> LawCandidate:
             else:
                 law = formula_law(label, columns)
         except LawError as exc:
-            return LawCandidate(None, label, problem=str(exc))
+            problem = str(exc)
+            if "uses none of the inputs" in problem:  # bench has no --input: say what to do here
+                problem = (f"formula {label!r} uses none of the dataset's columns "
+                           f"({format_columns(columns)}): write the law over them")
+            return LawCandidate(None, label, problem=problem)
     is_formula = law.reference == "user-defined"
     if not is_formula and not _can_supply(law, spec):
         return LawCandidate(law, label, problem=_count_problem(law, spec))
@@ -249,7 +254,8 @@ def _resolve(text_or_law: str | Law, prepared: PreparedDataset) -> LawCandidate:
             warnings.simplefilter("ignore", ScalingLawsWarning)
             mapping = resolve_input_mapping(
                 law.inputs, user=None, spec_inputs=None if is_formula else spec.inputs,
-                columns=columns, law_name=law.name)
+                columns=columns, law_name=law.name,
+                advice="write the law over the dataset's column names")
     except DataError as exc:
         return LawCandidate(law, label, problem=str(exc))
     problem = _applicability(law, mapping, prepared)

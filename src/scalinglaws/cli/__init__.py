@@ -21,9 +21,11 @@ from ._common import (
     emit as _emit,
     read_fit as _read_fit,
     dumps,
+    is_law_file,
     parse_bounds,
     parse_float,
     parse_pairs,
+    read_law_file,
     resolve_law,
     write_atomic,
 )
@@ -162,7 +164,8 @@ def laws_show(ctx: click.Context, name: str, fmt: str | None) -> None:
 # fit
 
 
-def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy, space, rows):
+def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy, space, rows,
+                  split=None):
     """Read the table, resolve the law and the column mapping, and validate the data."""
     from ..data import make_dataset, read_table, resolve_input_mapping
 
@@ -195,15 +198,16 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
     nonneg = [k for k, d in law.domains.items() if d == "nonnegative"]
     if space == "log":
         positive.append(target)
-    data = make_dataset(frame, mapping, target, spec=spec, group=group, nan_policy=nan_policy,
-                        positive=positive, nonnegative=nonneg,
+    data = make_dataset(frame, mapping, target, spec=spec, group=group, split=split,
+                        nan_policy=nan_policy, positive=positive, nonnegative=nonneg,
                         name=spec.name if spec else os.path.basename(str(data_path)),
                         source=str(data_path))
-    if rows == "train" and data.split is not None:
+    if rows in ("train", "test") and data.split is None:
+        raise InputError(f"--rows {rows}: this data has no split column; name one with --split "
+                         "COLUMN (its values train, test or excluded)")
+    if rows in (None, "train") and data.split is not None:
         data = data.train()
     elif rows == "test":
-        if data.split is None:
-            raise InputError("--rows test: this dataset has no split column")
         data = data.test()
     return law, data
 
@@ -211,8 +215,10 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
 @cli.command("fit", context_settings=CONTEXT)
 @click.argument("data", metavar="DATA")
 @click.option("--law", "law_text", required=True,
-              help="Catalogue name (see 'scalinglaws laws') or a formula such as "
-                   "'E + A/N**alpha + B/D**beta'.")
+              help="Catalogue name (see 'scalinglaws laws'), a formula such as "
+                   "'E + A/N**alpha + B/D**beta', or a law saved in a JSON file (law.json from "
+                   "'discover --save-law', or a fit.json, whose columns and shared parameters "
+                   "become the defaults of --input and --share).")
 @click.option("--input", "inputs", multiple=True, metavar="NAME=COLUMN",
               help="Map a law input to a table column (repeatable, or comma-separated).")
 @click.option("--target", default=None, metavar="COLUMN", help="Column to fit (default: the "
@@ -221,8 +227,11 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
               help="Fit parameters per value of this column (default: the dataset.toml group).")
 @click.option("--share", default="", metavar="P1,P2",
               help="With groups: parameters shared by every group, e.g. alpha,beta.")
-@click.option("--rows", type=click.Choice(["train", "all", "test"]), default="train",
-              show_default=True, help="Which rows of a dataset with a split to fit.")
+@click.option("--split", default=None, metavar="COLUMN",
+              help="Column of train/test/excluded labels (default: the dataset.toml split).")
+@click.option("--rows", type=click.Choice(["train", "all", "test"]), default=None,
+              help="Which rows to fit: the train rows (the default when the data has a split), "
+                   "all of them (the default otherwise), or the test rows.")
 @click.option("--bound", "bounds", multiple=True, metavar="NAME=LO:HI",
               help="Bounds for a parameter, e.g. alpha=0:2 (also sets its start range).")
 @click.option("--loss", type=click.Choice(["huber", "l2"]), default="huber", show_default=True,
@@ -248,16 +257,29 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
               help="Also save the fit (JSON) here, for predict/plan/report.")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
-def fit_cmd(data, law_text, inputs, target, group, share, rows, bounds, loss, delta, space, starts,
-            bootstrap, bootstrap_unit, level, seed, nan_policy, fmt, output, force, quiet):
+def fit_cmd(data, law_text, inputs, target, group, share, split, rows, bounds, loss, delta, space,
+            starts, bootstrap, bootstrap_unit, level, seed, nan_policy, fmt, output, force, quiet):
     """Fit a law to the runs in DATA (CSV, Parquet, JSON, a dataset.toml folder, or - for stdin)."""
     from ..fit import Fitter
 
     check_outputs({"-o": output}, force=force)
-    law, ds = _load_for_law(data, law_text, inputs, target, group, bounds, nan_policy, space, rows)
+    shared_from_file: tuple[str, ...] = ()
+    if is_law_file(law_text):
+        saved = read_law_file(law_text)
+        if not inputs:
+            inputs = tuple(f"{k}={v}" for k, v in saved.columns.items())
+        if not share:
+            shared_from_file = saved.shared
+    law, ds = _load_for_law(data, law_text, inputs, target, group, bounds, nan_policy, space, rows,
+                            split)
     shared = tuple(s.strip() for s in share.split(",") if s.strip())
     if shared and ds.group is None:
         raise InputError("--share needs groups: pass --group COLUMN")
+    if ds.group is not None:
+        shared = shared or shared_from_file
+    if bootstrap_unit == "groups" and ds.group is None:
+        raise InputError("--bootstrap-unit groups needs groups: pass --group COLUMN, or "
+                         "resample runs")
     fitter = Fitter(loss=loss, delta=delta, space=space, n_starts=starts, seed=seed,
                     shared=shared, bootstrap=bootstrap, bootstrap_unit=bootstrap_unit, level=level)
     res = fitter.fit(law, ds, progress=Progress("bootstrap", quiet=quiet))

@@ -8,15 +8,16 @@ import click
 
 from .._errors import FitError, InputError
 from . import CONTEXT, cli
-from ._common import Progress, check_outputs, dumps, write_atomic
+from ._common import Progress, check_outputs, dumps, is_law_file, read_law_file, write_atomic
 
 
 @cli.command("bench", context_settings=CONTEXT)
 @click.argument("datasets", nargs=-1, required=True, metavar="DATA...")
 @click.option("--law", "laws", multiple=True, metavar="NAME",
-              help="Law to score (repeatable): a catalogue name or a formula whose inputs are "
-                   "column names. Default: every catalogue law whose inputs the dataset can "
-                   "supply.")
+              help="Law to score (repeatable): a catalogue name, a formula whose inputs are "
+                   "column names, or a law saved in a JSON file (law.json from 'discover "
+                   "--save-law', or a fit.json). Default: every catalogue law whose inputs the "
+                   "dataset can supply.")
 @click.option("--loss", "losses", multiple=True, type=click.Choice(["huber", "l2"]),
               help="Objective(s) to fit with, each scored separately (repeatable). Default: "
                    "both.")
@@ -75,6 +76,8 @@ def bench_cmd(datasets, laws, losses, delta, space, starts, share, holdout, hold
         n_starts=starts, share=tuple(s.strip() for s in share.split(",") if s.strip()),
         seed=seed)
     start = time.perf_counter()
+    # a saved law keeps its own name in the report
+    laws = [_saved_law(t) if is_law_file(t) else t for t in dict.fromkeys(laws)]
     report = run_bench(list(datasets), laws=list(laws) or None, settings=settings, split=rule,
                        nan_policy=nan_policy, jobs=jobs, timeout=timeout,
                        progress=Progress("bench", quiet=quiet))
@@ -103,3 +106,16 @@ def bench_cmd(datasets, laws, losses, delta, space, starts, share, holdout, hold
         first = report.results[0]
         raise FitError(f"no law could be fitted and scored; the first reason: {first.law} on "
                        f"{first.dataset}: {first.reason}")
+
+
+def _saved_law(text: str):
+    """A law saved in a JSON file, named after the file in the report."""
+    from pathlib import Path
+
+    from ..laws import FormulaLaw, formula_law
+
+    law = read_law_file(text).law
+    if isinstance(law, FormulaLaw):
+        law = formula_law(law.formula, list(law.inputs), name=Path(text.lstrip("@")).name,
+                          bounds={p.name: (p.lower, p.upper) for p in law.params})
+    return law

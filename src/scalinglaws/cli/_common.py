@@ -8,13 +8,14 @@ import os
 import re
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .._errors import InputError, LawError
-from ..laws import Law, catalogue_names, formula_law, get_law
+from ..laws import FormulaLaw, Law, catalogue_names, formula_law, get_law
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -71,23 +72,98 @@ def parse_bounds(values: Iterable[str]) -> dict[str, tuple[float, float]]:
     return out
 
 
+@dataclass(frozen=True)
+class LawFile:
+    """A law read from a JSON file: the law, its columns and its shared parameters."""
+
+    law: Law
+    columns: dict[str, str]
+    shared: tuple[str, ...]
+
+
+def is_law_file(text: str) -> bool:
+    """Whether ``--law`` text names a file (``law.json``, or any path after ``@``) rather than a
+    catalogue name or a formula (a formula cannot contain ``.json``: attribute access is not
+    allowed in formulas)."""
+    text = text.strip()
+    return text.startswith("@") or text.lower().endswith(".json")
+
+
+def read_law_file(text: str) -> LawFile:
+    """Read ``--law law.json``: a law saved by ``discover --save-law``, or the law of a fit
+    saved by ``fit -o`` (with its input columns and shared parameters).
+
+    Raises
+    ------
+    InputError
+        The file is missing, is not JSON, or holds neither record.
+    """
+    from ..fit._result import law_from_spec
+
+    path = Path(text.strip().removeprefix("@"))
+    if not path.is_file():
+        raise InputError(f"--law {text}: no such file (a saved law is read from a .json file; "
+                         "otherwise give a catalogue name or a formula)")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"--law {path}: cannot read it as JSON ({exc})") from None
+    if isinstance(record, dict) and record.get("kind") in ("catalogue", "formula"):
+        spec, columns, shared = record, record.get("columns"), record.get("shared")
+    elif isinstance(record, dict) and isinstance(record.get("law_spec"), dict):
+        spec, columns, shared = record["law_spec"], record.get("inputs"), record.get("shared")
+    else:
+        raise InputError(f"--law {path}: neither a law saved by 'discover --save-law' nor a fit "
+                         "saved by 'fit -o'")
+    try:
+        law = law_from_spec(spec)
+    except (LawError, InputError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise InputError(f"--law {path}: the law it records cannot be rebuilt ({exc})") from None
+    columns = columns if columns is not None else {}
+    shared = shared if shared is not None else []
+    if (not isinstance(columns, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in columns.items())
+            or not isinstance(shared, list) or not all(isinstance(x, str) for x in shared)):
+        raise InputError(f"--law {path}: its 'columns' or 'shared' entry is damaged")
+    unknown = [k for k in columns if k not in law.inputs] + [
+        x for x in shared if x not in law.param_names]
+    if unknown:
+        raise InputError(f"--law {path}: it names {', '.join(unknown)}, which the law does not "
+                         "have; the file is damaged")
+    return LawFile(law, dict(columns), tuple(shared))
+
+
+def _with_bounds(law: Law, bounds: Mapping[str, tuple[float, float]]) -> Law:
+    """``law`` with the bounds of ``--bound`` (a catalogue law keeps its other settings)."""
+    params = list(law.params)
+    for name, (lo, hi) in bounds.items():
+        p = law.param(name)
+        params[law.param_names.index(name)] = p.with_bounds(lo, hi)
+    object.__setattr__(law, "params", tuple(params))
+    return law
+
+
 def resolve_law(text: str, *, input_names: Sequence[str], n_inputs: int | None,
                 bounds: Mapping[str, tuple[float, float]]) -> Law:
-    """A catalogue law by name, or a formula law.
+    """A catalogue law by name, a formula law, or a law saved in a JSON file.
 
     For a formula, names found in ``input_names`` (``--input`` keys, then table columns) are the
-    inputs and every other name is a parameter.
+    inputs and every other name is a parameter. A file (``law.json``, or ``@PATH``) is read by
+    :func:`read_law_file`.
     """
     text = text.strip()
+    if is_law_file(text):
+        law = read_law_file(text).law
+        if bounds and isinstance(law, FormulaLaw):
+            kept = {p.name: (p.lower, p.upper) for p in law.params}
+            law = formula_law(law.formula, list(law.inputs), bounds={**kept, **bounds},
+                              name=law.name)
+        elif bounds:
+            law = _with_bounds(law, bounds)
+        return law
     if _IDENT.match(text):
         law = get_law(text, n_inputs=n_inputs)  # raises LawError listing the catalogue
-        if bounds:
-            params = list(law.params)
-            for name, (lo, hi) in bounds.items():
-                p = law.param(name)
-                params[law.param_names.index(name)] = p.with_bounds(lo, hi)
-            object.__setattr__(law, "params", tuple(params))
-        return law
+        return _with_bounds(law, bounds) if bounds else law
     return formula_law(text, list(input_names), bounds=dict(bounds))
 
 

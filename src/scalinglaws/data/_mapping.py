@@ -16,6 +16,7 @@ def resolve_input_mapping(
     spec_inputs: Sequence[str] | None,
     columns: Sequence[str],
     law_name: str = "the law",
+    advice: str = "pass --input {name}=COLUMN",
 ) -> dict[str, str]:
     """Decide which column feeds each input of a law.
 
@@ -41,6 +42,9 @@ def resolve_input_mapping(
         The table's columns.
     law_name : str
         The law's name, for messages.
+    advice : str
+        What the messages tell the user to do about an input left without a column
+        (``{name}`` is replaced by the input's name); the default names ``fit``'s ``--input``.
 
     Returns
     -------
@@ -82,7 +86,8 @@ def resolve_input_mapping(
             if not free:
                 raise DataError(
                     f"dataset.toml lists {len(spec)} input(s) ({', '.join(spec)}) but {law_name} "
-                    f"needs {len(law_inputs)} ({', '.join(law_inputs)}): pass --input {name}=COLUMN"
+                    f"needs {len(law_inputs)} ({', '.join(law_inputs)}): "
+                    + advice.format(name=name)
                 )
             column = spec[i] if i < len(spec) and spec[i] in free else free[0]
             chosen[name] = column
@@ -101,7 +106,7 @@ def resolve_input_mapping(
             if name not in chosen:
                 if name not in available:
                     raise DataError(
-                        f"law input '{name}' has no column: pass --input {name}=COLUMN "
+                        f"law input '{name}' has no column: {advice.format(name=name)} "
                         f"(columns: {format_columns(available)})"
                     )
                 chosen[name] = name

@@ -113,11 +113,14 @@ def discover_path(path: str | os.PathLike[str], *, targets: Sequence[str] | None
                                   split=split, nan_policy=nan_policy)
     per = replace(settings, budget_seconds=settings.budget_seconds / len(datasets),
                   max_screened=max(1, settings.max_screened // len(datasets)))
+    # how ``fit`` must read the data to refit a selected law as the search did
+    read = [*(["--group", group] if group else []), *(["--split", split] if split else []),
+            *(["--nan-policy", nan_policy] if nan_policy != "raise" else [])]
     results = []
     for d in datasets:
         if log and len(datasets) > 1:
             log(f"target {d.target}")
-        results.append(discover(d, per, log=log))
+        results.append(replace(discover(d, per, log=log), read_options=tuple(read)))
     return DiscoveryReport(datasets[0].name, tuple(results))
 
 

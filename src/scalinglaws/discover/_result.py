@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import shlex
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 
 #: Largest validation error (in the units of the metric; for ``r2`` the error is 1 - R²) at
@@ -108,8 +108,10 @@ class Candidate:
         rec["readable"] = self.readable
         return rec
 
-    def fit_command(self, data: str, target: str | None = None) -> str:
-        """The ``scalinglaws fit`` command that fits this law to ``target`` of ``data``."""
+    def fit_command(self, data: str, target: str | None = None,
+                    options: Sequence[str] = ()) -> str:
+        """The ``scalinglaws fit`` command that fits this law to ``target`` of ``data``, with
+        the ``fit`` options in ``options`` (how the data was read and fitted) at its end."""
         parts = ["scalinglaws", "fit", data]
         if target is not None:
             parts += ["--target", target]
@@ -126,6 +128,7 @@ class Candidate:
                 parts += ["--bound", f"{k}={_bound_text(a)}:{_bound_text(b)}"]
         if self.shared:
             parts += ["--share", ",".join(self.shared)]
+        parts += list(options)
         return " ".join(shlex.quote(p) for p in parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -215,6 +218,28 @@ class Discovery:
     source: str | None = None
     fit: Any = field(default=None, repr=False, compare=False)
     stack: dict[str, Any] | None = None
+    read_options: tuple[str, ...] = ()
+
+    def fit_options(self) -> list[str]:
+        """The ``scalinglaws fit`` options that reproduce how the selected law was fitted: how
+        the data was read (``read_options``: group, split, missing values), the residual space
+        and the fitter's starts and seed when they are not ``fit``'s defaults."""
+        out = list(self.read_options)
+        if self.search.get("space") == "raw":
+            out += ["--space", "raw"]
+        starts, seed = self.settings.get("n_starts", 1024), self.settings.get("seed", 0)
+        if starts != 1024:
+            out += ["--starts", str(starts)]
+        if seed != 0:
+            out += ["--seed", str(seed)]
+        return out
+
+    def fit_command(self) -> str | None:
+        """The ``scalinglaws fit`` command that refits the selected law as the search did (None
+        when nothing was selected)."""
+        if self.selected is None:
+            return None
+        return self.selected.fit_command(self.source or "DATA", self.target, self.fit_options())
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         """JSON-ready record; ``top`` limits the candidates listed (all by default)."""
@@ -226,7 +251,7 @@ class Discovery:
                    "definitions": [list(d) for d in s.definitions], "n_params": s.n_params,
                    "validation_score": s.validation_score, "test_r2": s.test_r2,
                    "test": s.test, "shared": list(s.shared), "params": s.params,
-                   "law": s.law_record(), "fit_command": s.fit_command(self.source or "DATA", self.target)}
+                   "law": s.law_record(), "fit_command": self.fit_command()}
         return {
             "dataset": self.dataset, "target": self.target, "metric": self.metric,
             "extrapolates": self.extrapolates, "verdict": self.verdict, "selected": sel,
@@ -295,7 +320,7 @@ class Discovery:
             if sel.shared:
                 lines.append(f"          shared across groups: {', '.join(sel.shared)}")
             lines.append(f"LaTeX     {sel.latex}")
-            lines.append(f"fit it    {sel.fit_command(self.source or 'DATA', self.target)}")
+            lines.append(f"fit it    {self.fit_command()}")
         return "\n".join(lines)
 
 
