@@ -342,6 +342,35 @@ def test_parameter_at_bound_gives_status_and_warning():
     assert "at_bound" in res.summary()
 
 
+def test_a_tiny_scale_parameter_is_at_a_tiny_bound_only_when_it_touches_it():
+    """A scale parameter of 1e-8 is 22 orders of magnitude above a lower bound of 1e-30: not at
+    it (the test is relative); pinned by a bound 1% above the truth, it is."""
+    x = np.geomspace(1, 1e4, 12)
+    y = 1e-8 * x ** -0.5 * (1 + 0.001 * np.random.default_rng(0).standard_normal(12))
+    data = sl.make_dataset(pd.DataFrame({"x": x, "y": y}), {"x": "x"}, "y")
+    far = sl.formula_law("A*x**(-a)", ["x"], bounds={"A": (1e-30, 1.0), "a": (0, 2)})
+    res = Fitter(n_starts=32).fit(far, data)
+    assert res.params["A"] == pytest.approx(1e-8, rel=0.01)
+    assert res.status == "converged" and res.diagnostics["at_bound"] == []
+    near = sl.formula_law("A*x**(-a)", ["x"], bounds={"A": (1.01e-8, 1.0), "a": (0, 2)})
+    with pytest.warns(sl.FitWarning, match="A is at its lower bound 1.01e-08"):
+        res = Fitter(n_starts=32).fit(near, data)
+    assert res.status == "at_bound"
+
+
+def test_a_scale_parameter_at_the_fitters_floor_says_so():
+    """With a lower bound of 0, a scale parameter stops at a floor 25 e-folds below the size the
+    data suggests; the warning gives that floor, not the bound 0."""
+    x = np.geomspace(1e-297, 1e-293, 12)  # the truth: A = 5e-89
+    frame = pd.DataFrame({"x": x, "y": 2 + 50 * (x * 1e300) ** -0.3})
+    data = sl.make_dataset(frame, {"x": "x"}, "y")
+    with pytest.warns(sl.FitWarning, match=r"A is at [0-9.e+-]+, the smallest value the fitter "
+                                           r"tries for it .* set --bound A=LO:HI"):
+        res = Fitter(n_starts=32).fit(sl.get_law("power_offset"), data)
+    (floor,) = [b for b in res.diagnostics["at_bound"] if b["param"] == "A"]
+    assert floor["floor"] > 0 and res.params["A"] <= floor["floor"] * np.e
+
+
 def test_fewer_scales_than_parameters_raises_data_error():
     law = sl.get_law("power_offset")
     frame = sl.simulate(law, grid={"x": [1e3, 1e4]}, seed=0)

@@ -144,6 +144,13 @@ class FitResult:
             status = "at_bound"
         for b in at_bound:
             where = f" in group {b['group']!r}" if b.get("group") is not None else ""
+            if b.get("floor") is not None:
+                warns.append(f"parameter {b['param']}{where} is at {b['floor']:.3g}, the "
+                             "smallest value the fitter tries for it (25 e-folds below the "
+                             "size the data suggests; its lower bound is 0): the optimum may "
+                             f"lie below; set --bound {b['param']}=LO:HI with a smaller LO, or "
+                             "rescale the data")
+                continue
             warns.append(f"parameter {b['param']}{where} is at its {b['side']} bound "
                          f"{b['bound']:g}: the optimum may lie outside; widen it with --bound or "
                          "treat this value with care")
@@ -451,13 +458,20 @@ def _at_bounds(law: Law, theta: np.ndarray, labels, X, y) -> list[dict]:
             for side, bound in (("lower", p.lower), ("upper", p.upper)):
                 if not math.isfinite(bound):
                     continue
+                floor = None
                 if is_log[j] and side == "lower" and bound == 0:
-                    hit = v <= math.exp(lo_u[j]) * math.e  # pinned near the internal floor
+                    floor = math.exp(lo_u[j])
+                    hit = v <= floor * math.e  # pinned near the internal floor
+                elif is_log[j] and bound > 0:  # a scale parameter: a relative test
+                    hit = abs(v - bound) <= 1e-6 * bound
                 else:
                     hit = abs(v - bound) <= 1e-6 * (1.0 + abs(bound))
                 if hit:
-                    out.append({"param": p.name, "side": side, "bound": float(bound),
-                                "group": labels[g] if labels is not None else None})
+                    rec = {"param": p.name, "side": side, "bound": float(bound),
+                           "group": labels[g] if labels is not None else None}
+                    if floor is not None:
+                        rec["floor"] = floor
+                    out.append(rec)
     return out
 
 
