@@ -387,9 +387,21 @@ def test_predict_points_with_the_fitted_group_column(grouped_fit, tmp_path):
     points.write_text("x,family\n1e9,a\n1e9,b\n")
     proc = run_cli("predict", grouped_fit, "--points", points, "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    preds = [p["prediction"] for p in json.loads(proc.stdout)["predictions"]]
+    records = json.loads(proc.stdout)["predictions"]
+    preds = [p["prediction"] for p in records]
     assert preds[0] == pytest.approx(1.5 + 40.0 * 1e9 ** -0.35, rel=5e-3)
     assert preds[1] == pytest.approx(2.5 + 120.0 * 1e9 ** -0.35, rel=5e-3)
+    # every output says which group each point was predicted for
+    assert [p["group"] for p in records] == ["a", "b"]
+    proc = run_cli("predict", grouped_fit, "--points", points, "--format", "csv")
+    assert proc.stdout.splitlines()[0] == "x,group,prediction"
+    assert proc.stdout.splitlines()[2].startswith("1000000000.0,b,")
+    text = run_cli("predict", grouped_fit, "--points", points).stdout
+    assert "group a, x=1e+09" in text and "group b, x=1e+09" in text
+    # --group cannot silently override the file's group column
+    line = assert_one_line_error(run_cli("predict", grouped_fit, "--points", points, "--group",
+                                         "a"))
+    assert "both say which group" in line
 
 
 def test_simulate_variadic_law_with_other_input_count():

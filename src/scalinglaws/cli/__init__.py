@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from typing import Any
 
 import click
 import numpy as np
@@ -355,8 +356,12 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
             cols[k].extend(vals)
         gcol = next((c for c in (res.data.get("group_column"), "group")
                      if c and c in frame.columns), None)
-        if res.groups is not None and group is None and gcol is not None:
-            groups = frame[gcol].astype(str).tolist()
+        if res.groups is not None and gcol is not None:
+            if group is not None:
+                raise InputError(f"--group {group} and the column {gcol!r} of --points {points} "
+                                 "both say which group to predict for: drop one")
+            # the --at points (before the file's) have no group: predict's error says so
+            groups = [None] * len(at) + frame[gcol].astype(str).tolist()
     X = {k: np.asarray(v, float) for k, v in cols.items()}
     if not len(X[law.inputs[0]]):
         raise InputError(f"--points {points}: no rows to predict at")
@@ -372,6 +377,11 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
             need = {"positive": " and > 0", "nonnegative": " and >= 0"}.get(dom, "")
             raise InputError(f"input {k} at point {i + 1}: {v[i]:g} must be finite{need} for "
                              f"the law {law.name}")
+    if groups is not None and None in groups:
+        raise InputError("--at points on a grouped fit need --group NAME, which --points with a "
+                         "group column excludes: predict them in two runs")
+    if res.groups is not None and groups is None:
+        groups = [group] * len(X[law.inputs[0]]) if group is not None else None
     with np.errstate(all="ignore"):
         out = res.predict(X, group=groups if groups is not None else group, level=level,
                           seed=seed)
@@ -384,7 +394,9 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
     lvl = level if level is not None else res.level
     records = []
     for i in range(len(out["prediction"])):
-        r = {k: float(X[k][i]) for k in law.inputs}
+        r: dict[str, Any] = {k: float(X[k][i]) for k in law.inputs}
+        if groups is not None:  # a grouped fit: say which group each point was predicted for
+            r["group"] = groups[i]
         r["prediction"] = float(out["prediction"][i])
         if "ci_low" in out:
             r["ci"] = [float(out["ci_low"][i]), float(out["ci_high"][i])]
@@ -395,7 +407,7 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
     elif fmt == "csv":
         flat = []
         for r in records:
-            row = {k: r[k] for k in law.inputs}
+            row = {k: r[k] for k in (*law.inputs, "group") if k in r}
             row["prediction"] = r["prediction"]
             if "ci" in r:
                 row.update(ci_low=r["ci"][0], ci_high=r["ci"][1], pi_low=r["pi"][0],
@@ -408,6 +420,8 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
                     else " (no intervals: fit with --bootstrap K to get them)")]
         for r in records:
             where = ", ".join(f"{k}={r[k]:.4g}" for k in law.inputs)
+            if "group" in r:
+                where = f"group {r['group']}, {where}"
             s = f"  {where}: {r['prediction']:.5g}"
             if "ci" in r:
                 s += (f"   CI [{r['ci'][0]:.5g}, {r['ci'][1]:.5g}]   PI [{r['pi'][0]:.5g}, "
