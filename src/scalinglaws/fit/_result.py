@@ -7,7 +7,7 @@ import json
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -127,7 +127,6 @@ class FitResult:
     def build(cls, *, law, spec, data, X, y, codes, labels, theta, objective, converged, draws,
               fitter, problems, joint, n_failed=0) -> FitResult:
         """Assemble a result and its diagnostics (used by :class:`Fitter`)."""
-        G = len(labels)
         grouped = getattr(data, "group", None) is not None
         th_rows = theta[codes]
         pred = np.asarray(law.predict(X, th_rows[None]))[0]
