@@ -178,6 +178,37 @@ def test_report_and_plot_want_a_plan_record(capsys, fit_file, tmp_path):
     assert code == 2 and "--format json" in err
 
 
+def test_report_and_plot_refuse_a_plan_of_another_model(capsys, fit_file, tmp_path, runs):
+    """A plan made from another law, other parameters or several budgets is refused: the page
+    would show two predicted losses for the same point."""
+    plan = tmp_path / "plan.json"
+    code, _, err = cli(capsys, "plan", fit_file, "--budget", "1e21", "--format", "json", "-o",
+                       plan)
+    assert code == 0, err
+    code, _, err = cli(capsys, "report", fit_file, "--plan", plan, "-o", tmp_path / "ok.html",
+                       "-q")
+    assert code == 0, err
+    record = json.loads(plan.read_text())
+    other = tmp_path / "other.json"
+    record["model"]["params"]["E"] *= 1.01
+    other.write_text(json.dumps(record))
+    for verb in (["report", fit_file, "-o", tmp_path / "r.html"],
+                 ["plot", fit_file, "--kind", "frontier", "-o", tmp_path / "f.png"]):
+        code, _, err = cli(capsys, *verb, "--plan", other)
+        assert code == 2 and "was not made from" in err and "parameters differ" in err, err
+    record["model"]["formula"] = "E + A/N**alpha"
+    other.write_text(json.dumps(record))
+    code, _, err = cli(capsys, "report", fit_file, "--plan", other, "-o", tmp_path / "r.html")
+    assert code == 2 and "its law is E + A/N**alpha" in err
+    several = tmp_path / "several.json"
+    code, _, err = cli(capsys, "plan", fit_file, "--budget", "1e21", "--budget", "1e22",
+                       "--format", "json", "-o", several)
+    assert code == 0, err
+    code, _, err = cli(capsys, "report", fit_file, "--plan", several, "-o", tmp_path / "r.html")
+    assert code == 2 and "holds 2 plans" in err and "single --budget" in err
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_plot_refuses_a_target_it_cannot_draw(capsys, fit_file, tmp_path):
     code, _, err = cli(capsys, "plot", fit_file, "--kind", "extrapolation", "--at",
                        "N=1e300,D=1e300", "-o", tmp_path / "x.png")
@@ -290,6 +321,14 @@ def test_fit_reads_a_saved_law_or_fit(capsys, runs, tmp_path):
         assert code == 2 and message in err and err.count("\n") == 1, err
     code, _, err = cli(capsys, "fit", path, "--law", tmp_path / "none.json", "--target", "loss")
     assert code == 2 and "no such file" in err
+
+
+def test_discover_refuses_to_save_one_law_of_several_targets_before_searching(
+        capsys, shared_dataset, tmp_path):
+    code, _, err = cli(capsys, "discover", shared_dataset("sldbench_domain_mixture"),
+                       "--save-fit", tmp_path / "fit.json", "-q")
+    assert code == 2 and "this dataset has 5 targets" in err and "--target" in err
+    assert "searched" not in err and not (tmp_path / "fit.json").exists()
 
 
 def test_bench_refuses_a_share_name_no_law_has(capsys, shared_dataset):

@@ -386,9 +386,10 @@ def fit_file(chinchilla_bootstrap, tmp_path_factory):
 
 
 def test_plot_verb_writes_each_format(fit_file, tmp_path):
-    for kind, ext in (("extrapolation", "png"), ("frontier", "pdf")):
+    for kind, ext, at in (("extrapolation", "png", ["--at", "N=7e10,D=1.4e12"]),
+                          ("frontier", "pdf", [])):
         out = tmp_path / f"fig.{ext}"
-        r = run_cli("plot", fit_file, "--kind", kind, "-o", out, "--at", "N=7e10,D=1.4e12")
+        r = run_cli("plot", fit_file, "--kind", kind, "-o", out, *at)
         assert r.returncode == 0, r.stderr
         assert out.read_bytes()[:8].startswith({"png": b"\x89PNG", "pdf": b"%PDF"}[ext])
 
@@ -402,6 +403,15 @@ def test_plot_verb_errors_are_one_line(fit_file, tmp_path):
         (("--kind", "fit", "-o", out), "exists; pass --force"),
         (("--kind", "violin", "-o", tmp_path / "a.png"), "--kind 'violin': choose one of"),
         (("--kind", "fit", "-o", tmp_path / "a.jpg"), "extension must be one of .png, .svg, .pdf"),
+        # an option the kind does not use is refused, not ignored
+        (("--kind", "residuals", "--at", "N=1e12,D=1e13", "-o", tmp_path / "a.png"),
+         "--at applies to --kind extrapolation, not residuals"),
+        (("--kind", "isoflop", "--input", "D", "-o", tmp_path / "a.png"),
+         "--input applies to --kind fit and extrapolation, not isoflop"),
+        (("--kind", "fit", "--plan", tmp_path / "p.json", "-o", tmp_path / "a.png"),
+         "--plan applies to --kind frontier, not fit"),
+        (("--kind", "fit", "--dataset", "x", "-o", tmp_path / "a.png"),
+         "--dataset applies to --kind bench, not fit"),
     ]
     for args, msg in cases:
         r = run_cli("plot", fit_file, *args)

@@ -126,6 +126,14 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
                   stdout=["-o"])
     if (save_law or save_fit) and len(targets) > 1:
         raise InputError("--save-law and --save-fit save one law: give one --target")
+    if (save_law or save_fit) and not targets and os.path.isdir(data):
+        from ..data import read_task_spec
+
+        spec = read_task_spec(data)  # checked before the search, which may take minutes
+        if len(spec.targets) > 1:
+            raise InputError(f"this dataset has {len(spec.targets)} targets "
+                             f"({', '.join(spec.targets)}): choose one with --target to save "
+                             "its law or fit")
     if ray_address and backend != "ray":
         raise InputError("--ray-address needs --backend ray")
     backend_name = backend

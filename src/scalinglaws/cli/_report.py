@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -32,13 +34,52 @@ def _read_json(path: str, what: str, producer: str) -> dict:
     return d
 
 
-def _read_plan(path: str) -> dict:
-    """A plan record written by ``scalinglaws plan ... --format json -o PLAN.json``."""
+#: Which kinds of figure use each option of ``plot`` (``--group`` is checked with the fit).
+_USED_BY = {"--at": ("extrapolation",), "--input": ("fit", "extrapolation"),
+            "--plan": ("frontier",), "--dataset": ("bench",)}
+
+
+def _read_plan(path: str, fit: Any = None, fit_file: str | None = None) -> dict:
+    """A plan record written by ``scalinglaws plan ... --format json -o PLAN.json``; with
+    ``fit``, it must have been made from that fit's model."""
     d = _read_json(path, "plan", "scalinglaws plan ... --format json -o PLAN.json")
+    if isinstance(d.get("plans"), list):
+        raise InputError(f"{path} holds {len(d['plans'])} plans (one per --budget); a figure or "
+                         "report shows one: make it with a single --budget")
     if "N_opt" not in d or "D_opt" not in d:
         raise InputError(f"{path} is not a plan record (it has no N_opt and D_opt); create one "
                          "with 'scalinglaws plan FIT.json --budget C --format json -o PLAN.json'")
+    if fit is not None:
+        _check_plan_model(d, fit, path, fit_file or "FIT.json")
     return d
+
+
+def _check_plan_model(plan: dict, fit: Any, path: str, fit_file: str) -> None:
+    """Refuse a plan made from another law, other parameters or other data than ``fit``: the
+    page would show two different predicted losses for the same point."""
+    model = plan.get("model")
+    if not isinstance(model, dict):
+        return
+    problems = []
+    formula = model.get("formula")
+    if formula is not None and formula != fit.law.formula:
+        problems.append(f"its law is {formula}, the fit's {fit.law.formula}")
+    params = model.get("params")
+    group = model.get("group")
+    mine = fit.params if fit.groups is None else fit.params.get(group) if group else None
+    if not problems and isinstance(params, dict) and isinstance(mine, dict):
+        differ = [k for k, v in params.items()
+                  if k not in mine or not isinstance(v, (int, float))
+                  or not math.isclose(float(v), float(mine[k]), rel_tol=1e-9, abs_tol=1e-300)]
+        if differ:
+            problems.append(f"its parameters differ from the fit's ({', '.join(differ)})")
+    hashes = (model.get("provenance") or {}).get("data_hash"), fit.provenance.get("data_hash")
+    if not problems and all(hashes) and hashes[0] != hashes[1]:
+        problems.append("it was fitted on other data")
+    if problems:
+        raise InputError(f"{path} was not made from {fit_file}: {'; '.join(problems)}; make the "
+                         f"plan from this fit with 'scalinglaws plan {fit_file} --budget C "
+                         "--format json -o PLAN.json'")
 
 
 def _parse_at(at: str | None) -> dict[str, float] | None:
@@ -79,11 +120,16 @@ def plot_cmd(fit_file, kind, output, at, x, group, plan_file, dataset, dpi, forc
     if not output:
         raise InputError("give the output file with -o FILE")
     path = check_output(output, force=force)
+    given = {"--at": at, "--input": x, "--plan": plan_file, "--dataset": dataset}
+    for option, value in given.items():
+        if value is not None and kind not in _USED_BY[option]:
+            raise InputError(f"{option} applies to --kind {' and '.join(_USED_BY[option])}, "
+                             f"not {kind}")
     if kind == "bench":
         obj = _read_json(fit_file, "bench", "scalinglaws bench ... --format json -o BENCH.json")
     else:
         obj = _read_fit(fit_file)
-    plan = _read_plan(plan_file) if plan_file else None
+    plan = _read_plan(plan_file, obj, fit_file) if plan_file else None
     if group is not None:
         if kind not in ("extrapolation", "frontier"):
             raise InputError(f"--group applies to --kind extrapolation and frontier, not {kind} "
@@ -128,7 +174,7 @@ def report_cmd(fit_file, bench_file, plan_file, at, title, output, force, quiet)
     res = _read_fit(fit_file)
     bench = (_read_json(bench_file, "bench", "scalinglaws bench ... --format json -o BENCH.json")
              if bench_file else None)
-    plan = _read_plan(plan_file) if plan_file else None
+    plan = _read_plan(plan_file, res, fit_file) if plan_file else None
     from ..report.html import build_report
 
     page = build_report(res, bench=bench, plan=plan, at=_parse_at(at), title=title,
