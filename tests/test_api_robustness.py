@@ -139,6 +139,25 @@ def test_simulate_grids_and_noise_are_checked(law):
     assert sorted(explicit["N"].unique()) == [1e6, 1e9, 3e9]
 
 
+def test_simulated_mixture_proportions_sum_to_one_and_fit_back():
+    law = sl.get_law("mixture", n_inputs=3)
+    frame = sl.simulate(law, seed=0)
+    share = frame[["r1", "r2", "r3"]].to_numpy()
+    assert len(frame) == 36  # the 10-step simplex: comb(9, 2) points, no proportion zero
+    assert np.allclose(share.sum(axis=1), 1.0) and share.min() == pytest.approx(0.1)
+    data = sl.make_dataset(frame, {r: r for r in ("r1", "r2", "r3")}, "loss")
+    # proportions summing to 1 determine the t's only up to a common shift (absorbed by k),
+    # which the fit reports
+    with pytest.warns(sl.FitWarning, match="ill-conditioned"):
+        res = sl.Fitter(n_starts=64).fit(law, data)
+    t = np.array([res.params[n] for n in ("t1", "t2", "t3")])
+    truth = np.array([-1.0, 0.5, -0.3])
+    assert np.allclose(t - t.mean(), truth - truth.mean(), atol=0.05)
+    with pytest.raises(sl.InputError, match="at least 3 steps"):
+        from scalinglaws.simulate import simplex_points
+        simplex_points(["a", "b", "c"], 2)
+
+
 def test_settings_that_were_read_letter_by_letter_or_too_small_are_refused():
     from scalinglaws.discover import DiscoverSettings
 

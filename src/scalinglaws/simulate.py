@@ -15,6 +15,30 @@ from .laws import Law, catalogue_entry
 GridSpec = Mapping[str, tuple[float, float, int] | Sequence[float]]
 
 
+def simplex_points(inputs: Sequence[str], steps: int) -> dict[str, np.ndarray]:
+    """Proportions that sum to 1: every point whose proportions are positive multiples of
+    ``1 / steps``.
+
+    Parameters
+    ----------
+    inputs : sequence of str
+        The proportions' names.
+    steps : int
+        How finely the simplex is divided (at least the number of inputs).
+
+    Returns
+    -------
+    dict of str to ndarray
+        One array per input, one value per point (``comb(steps - 1, len(inputs) - 1)`` points).
+    """
+    k = len(inputs)
+    if steps < k:
+        raise InputError(f"a simplex of {k} proportions needs at least {k} steps, got {steps}")
+    rows = [c for c in itertools.product(range(1, steps), repeat=k - 1) if sum(c) < steps]
+    counts = np.array([(*c, steps - sum(c)) for c in rows], float)
+    return {name: counts[:, i] / steps for i, name in enumerate(inputs)}
+
+
 def grid_points(grid: GridSpec, inputs: Sequence[str]) -> dict[str, np.ndarray]:
     """Cartesian product of per-input values.
 
@@ -74,7 +98,8 @@ def simulate(law: Law, params: Mapping[str, float] | None = None, grid: GridSpec
     params : mapping, optional
         True parameter values; default: the catalogue example for this law.
     grid : mapping, optional
-        See :func:`grid_points`; default: the catalogue example grid.
+        See :func:`grid_points`; default: the catalogue example grid (for mixture proportions,
+        the points of a simplex: see :func:`simplex_points`).
     noise : float, optional
         Standard deviation of the noise: of ``log y`` for ``"lognormal"`` (multiplicative, about
         a relative error), of ``y`` for ``"normal"``. Default: the catalogue example's.
@@ -117,17 +142,18 @@ def simulate(law: Law, params: Mapping[str, float] | None = None, grid: GridSpec
         if example is None:
             raise InputError(f"law {law.name!r} has no example parameters: pass --params")
         params = example.params
+    simplex = 0
     if grid is None:
         if example is None:
             raise InputError(f"law {law.name!r} has no example grid: pass --grid")
-        grid = example.grid
+        grid, simplex = example.grid, example.simplex
     if noise is None:
         noise = example.noise if example is not None else 0.01
     if not (noise >= 0 and math.isfinite(noise)):
         raise InputError(f"--noise must be a finite number >= 0, got {noise}")
     if noise_kind not in ("lognormal", "normal"):
         raise InputError("noise kind must be 'lognormal' or 'normal'")
-    X = grid_points(grid, law.inputs)
+    X = simplex_points(law.inputs, simplex) if simplex else grid_points(grid, law.inputs)
     truth = law.predict(X, dict(params))
     if not np.all(np.isfinite(truth)):
         raise InputError(f"law {law.name!r} gives non-finite values on this grid with these "

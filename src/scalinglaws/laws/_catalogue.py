@@ -26,6 +26,10 @@ class Example:
     params: Mapping[str, float]
     grid: Mapping[str, tuple[float, float, int]]  # input -> (lo, hi, count), log-spaced
     noise: float = 0.01
+    #: When > 0, the inputs are proportions that sum to 1: simulate on the points of the simplex
+    #: whose proportions are multiples of ``1 / simplex`` (none zero), not on the product of
+    #: the per-input ranges of ``grid`` (which only names the inputs).
+    simplex: int = 0
 
 
 @dataclass(frozen=True)
@@ -528,7 +532,7 @@ for _e in (
     Entry("mixture", _mixture,
           Example({"c": 1.5, "k": 1.2, "t1": -1.0, "t2": 0.5, "t3": -0.3},
                   {"r1": (0.05, 0.9, 4), "r2": (0.05, 0.9, 4), "r3": (0.05, 0.9, 4)},
-                  noise=0.002),
+                  noise=0.002, simplex=10),
           variadic=True, applies=_proportions),
     Entry("lr_bsz", _lr_bsz,
           Example({"E": 1.6, "A": 400.0, "B": 2000.0, "alpha": 0.33, "beta": 0.33,
