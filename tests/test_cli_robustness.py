@@ -287,6 +287,52 @@ def test_fit_options_that_would_be_ignored_are_refused(capsys, runs):
     assert code == 2 and "--bootstrap-unit groups needs groups" in err
 
 
+@pytest.mark.parametrize("args, message", [
+    (["flops", "-N", "7e10", "-D", "1.4e12", "--seq-len", "8192"],
+     "--seq-len describes an architecture"),
+    (["flops", "-N", "7e10", "-D", "1.4e12", "--vocab", "32000", "--d-ff", "100"],
+     "--d-ff, --vocab describe an architecture"),
+    (["simulate", "--law", "chinchilla", "--n-inputs", "3"],
+     "--n-inputs applies to laws with a variable number of inputs"),
+    (["simulate", "--law", "chinchilla", "--grid", "N=1e8:1e10:1", "--grid", "D=1e9:1e11:2"],
+     "a count of 1 gives one value"),
+    (["fit", "RUNS", "--law", "chinchilla", "--input", "N=N,D=D", "--target", "loss", "--loss",
+      "l2", "--delta", "0.1"], "--delta is the Huber threshold"),
+    (["isoflop", "RUNS", "--input", "N=N,D=D", "--target", "loss", "--n-budgets", "5"],
+     "--n-budgets applies with --curves"),
+])
+def test_options_that_would_be_ignored_are_refused(capsys, runs, args, message):
+    path, _ = runs
+    code, out, err = cli(capsys, *[path if a == "RUNS" else a for a in args])
+    assert code == 2 and message in err and err.count("\n") == 1, err
+    assert out == ""
+
+
+def test_bench_options_that_would_be_ignored_are_refused(capsys, shared_dataset):
+    folder = shared_dataset("bnsl_4digit_addition")
+    for extra, message in ((["--loss", "l2", "--delta", "0.5"], "--delta is the Huber"),
+                           (["--per-group", "--format", "json"], "--per-group adds"),
+                           (["--predictions"], "--predictions adds the test rows")):
+        code, _, err = cli(capsys, "bench", folder, "--law", "power", *extra)
+        assert code == 2 and message in err, err
+    code, _, err = cli(capsys, "bench", shared_dataset("chinchilla_epoch_svg"), "--law",
+                       "chinchilla", "--share", "alpha", "--holdout-largest", "params")
+    assert code == 2 and "no dataset here has groups" in err
+
+
+def test_missing_values_can_be_dropped_in_isoflop_and_hparams(capsys, runs, tmp_path):
+    path, df = runs
+    holes = df.copy()
+    holes.loc[2, "loss"] = np.nan
+    holes.to_csv(tmp_path / "holes.csv", index=False)
+    args = ["isoflop", tmp_path / "holes.csv", "--input", "N=N,D=D", "--target", "loss",
+            "--bootstrap", "0", "--format", "json"]
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and "pass --nan-policy drop" in err
+    code, out, err = cli(capsys, *args, "--nan-policy", "drop")
+    assert "dropped 1 row" in err and "nan-policy" not in out
+
+
 def test_fit_reads_a_saved_law_or_fit(capsys, runs, tmp_path):
     path, df = runs
     out = tmp_path / "fit.json"

@@ -19,7 +19,6 @@ import pytest
 import scalinglaws as sl
 from conftest import run_cli, shared_dataset_path
 from scalinglaws import plan
-from scalinglaws.data import Dataset
 from scalinglaws.laws import catalogue_entry
 
 HOFFMANN = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:  # pragma: no cover
     from .fit import FitResult
 
@@ -57,7 +55,7 @@ def fit_summary(res: FitResult) -> str:
     lines = []
     law = res.law
     lines.append(f"law        {law.name}: {law.formula}")
-    lines.append(f"inputs     " + ", ".join(f"{k} <- {v}" for k, v in res.inputs.items())
+    lines.append("inputs     " + ", ".join(f"{k} <- {v}" for k, v in res.inputs.items())
                  + f"; target {res.target}")
     fs = res.provenance.get("fitter", {})
     lines.append(f"objective  {fs.get('loss', '?')} (delta {fs.get('delta', '?')}) on "

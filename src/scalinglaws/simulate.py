@@ -74,6 +74,9 @@ def grid_points(grid: GridSpec, inputs: Sequence[str]) -> dict[str, np.ndarray]:
                 raise InputError(f"--grid {k}: a (lo, hi, count) grid needs a whole count >= 1, "
                                  f"got {g[2]!r} (give explicit values as a list)")
             lo, hi, cnt = float(g[0]), float(g[1]), int(cnt)
+            if cnt == 1 and lo != hi:
+                raise InputError(f"--grid {k}: a count of 1 gives one value, but LO {lo:g} and "
+                                 f"HI {hi:g} differ: give a count >= 2, or the one value")
             if lo <= 0 or hi <= 0:
                 vals = np.linspace(lo, hi, cnt)
             else:

@@ -550,6 +550,9 @@ def run_bench(
                         _plan_unit(unit, candidate, settings, loss, tasks)
                     units.append(unit)
 
+    if settings.share and not any(p.spec.group for p in prepared):
+        raise InputError(f"--share {', '.join(settings.share)}: no dataset here has groups (the "
+                         "group of its dataset.toml), so there is nothing to share across")
     known = {n for c in all_candidates if c.law is not None for n in c.law.param_names}
     unknown = [n for n in settings.share if n not in known]
     if unknown and known:

@@ -237,7 +237,7 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
               help="Bounds for a parameter, e.g. alpha=0:2 (also sets its start range).")
 @click.option("--loss", type=click.Choice(["huber", "l2"]), default="huber", show_default=True,
               help="Huber (robust) or plain least squares.")
-@click.option("--delta", type=float, default=1e-3, show_default=True, help="Huber threshold.")
+@click.option("--delta", type=float, default=None, help="Huber threshold (default 0.001).")
 @click.option("--space", type=click.Choice(["log", "raw"]), default="log", show_default=True,
               help="Residuals of log-predictions or of raw predictions.")
 @click.option("--starts", type=click.IntRange(1), default=1024, show_default=True,
@@ -281,7 +281,10 @@ def fit_cmd(data, law_text, inputs, target, group, share, split, rows, bounds, l
     if bootstrap_unit == "groups" and ds.group is None:
         raise InputError("--bootstrap-unit groups needs groups: pass --group COLUMN, or "
                          "resample runs")
-    fitter = Fitter(loss=loss, delta=delta, space=space, n_starts=starts, seed=seed,
+    if delta is not None and loss != "huber":
+        raise InputError("--delta is the Huber threshold: it applies with --loss huber")
+    fitter = Fitter(loss=loss, delta=1e-3 if delta is None else delta, space=space,
+                    n_starts=starts, seed=seed,
                     shared=shared, bootstrap=bootstrap, bootstrap_unit=bootstrap_unit, level=level)
     res = fitter.fit(law, ds, progress=Progress("bootstrap", quiet=quiet))
     record = dumps(res.to_dict())
@@ -484,6 +487,12 @@ def simulate_cmd(law_text, inputs, params, grid, noise, noise_kind, n_inputs, ta
     names = list(inputs) or (list(g) if g else [])
     law = resolve_law(law_text, input_names=names, n_inputs=n_inputs or (len(g) if g else None),
                       bounds={})
+    if n_inputs is not None:
+        from ..laws import catalogue_entry, catalogue_names
+
+        if law.name not in catalogue_names() or not catalogue_entry(law.name).variadic:
+            raise InputError(f"--n-inputs applies to laws with a variable number of inputs "
+                             f"(mixture); {law.name} has {len(law.inputs)}")
     p = None
     if params:
         raw = parse_pairs(params, "--params")

@@ -21,7 +21,7 @@ from ._common import Progress, check_outputs, dumps, is_law_file, read_law_file,
 @click.option("--loss", "losses", multiple=True, type=click.Choice(["huber", "l2"]),
               help="Objective(s) to fit with, each scored separately (repeatable). Default: "
                    "both.")
-@click.option("--delta", type=float, default=1e-3, show_default=True, help="Huber threshold.")
+@click.option("--delta", type=float, default=None, help="Huber threshold (default 0.001).")
 @click.option("--space", type=click.Choice(["log", "raw"]), default="log", show_default=True,
               help="Residuals of log-predictions or of raw predictions.")
 @click.option("--starts", type=click.IntRange(1), default=1024, show_default=True,
@@ -67,12 +67,20 @@ def bench_cmd(datasets, laws, losses, delta, space, starts, share, holdout, hold
     from ..bench import BenchSettings, parse_largest, parse_threshold, run_bench
 
     check_outputs({"-o": output}, force=force, stdout=["-o"])
+    if delta is not None and losses and "huber" not in losses:
+        raise InputError("--delta is the Huber threshold: it applies with --loss huber")
+    if per_group and fmt != "text":
+        raise InputError("--per-group adds each group's metrics to the text output (the JSON "
+                         "output always has them)")
+    if predictions and fmt != "json":
+        raise InputError("--predictions adds the test rows to the JSON output: add --format json")
     if holdout is not None and holdout_largest is not None:
         raise InputError("give one split rule: --holdout or --holdout-largest, not both")
     rule = (parse_threshold(holdout) if holdout is not None
             else parse_largest(holdout_largest) if holdout_largest is not None else None)
     settings = BenchSettings(
-        losses=tuple(dict.fromkeys(losses)) or BenchSettings().losses, delta=delta, space=space,
+        losses=tuple(dict.fromkeys(losses)) or BenchSettings().losses,
+        delta=BenchSettings().delta if delta is None else delta, space=space,
         n_starts=starts, share=tuple(s.strip() for s in share.split(",") if s.strip()),
         seed=seed)
     start = time.perf_counter()

@@ -22,6 +22,9 @@ _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), d
 _OUTPUT = click.option("-o", "--output", default=None, metavar="FILE",
                        help="Write the result here instead of stdout.")
 _FORCE = click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+_NAN_POLICY = click.option("--nan-policy", type=click.Choice(["raise", "drop"]), default="raise",
+                           show_default=True,
+                           help="What to do with missing or infinite values in the columns read.")
 _LEVEL = click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
                       default=None, help="Interval level (default: the fit's, or 0.95).")
 
@@ -58,10 +61,10 @@ def _record(d: dict) -> dict:
               help="Width of one head (default d_model / heads).")
 @click.option("--d-ff", type=click.IntRange(1), default=None,
               help="Feed-forward width (default 4 d_model).")
-@click.option("--vocab", type=click.IntRange(0), default=0, show_default=True,
-              help="Vocabulary size (0: no embedding terms).")
-@click.option("--seq-len", type=click.IntRange(1), default=2048, show_default=True,
-              help="Training context length.")
+@click.option("--vocab", type=click.IntRange(0), default=None,
+              help="Vocabulary size (default 0: no embedding terms).")
+@click.option("--seq-len", type=click.IntRange(1), default=None,
+              help="Training context length (default 2048).")
 @click.option("--flops-per-param-token", "k", default="6", show_default=True,
               help="k in C = k N D.")
 @_FORMAT
@@ -93,7 +96,7 @@ def flops_cmd(n_params, tokens, layers, d_model, heads, kv_size, d_ff, vocab, se
             raise InputError(f"--d-model {d_model} is not a multiple of --heads {heads}: give "
                              "--kv-size (the width of one head)")
         t = Transformer(n_layers=layers, d_model=d_model, n_heads=heads, kv_size=kv_size,
-                        d_ff=d_ff, vocab=vocab, n_ctx=seq_len)
+                        d_ff=d_ff, vocab=vocab or 0, n_ctx=seq_len or 2048)
         D = _positive_float(tokens, "--tokens") if tokens is not None else None
         d = t.describe(D)
         if fmt == "json":
@@ -104,6 +107,12 @@ def flops_cmd(n_params, tokens, layers, d_model, heads, kv_size, d_ff, vocab, se
     if n_params is None or tokens is None:
         raise InputError("give -N/--params and -D/--tokens, or an architecture (--layers, "
                          "--d-model, --heads, ...)")
+    shape = [o for o, v in (("--kv-size", kv_size), ("--d-ff", d_ff), ("--vocab", vocab),
+                            ("--seq-len", seq_len)) if v is not None]
+    if shape:
+        verb = "describes" if len(shape) == 1 else "describe"
+        raise InputError(f"{', '.join(shape)} {verb} an architecture (with --layers, "
+                         "--d-model and --heads); C = k N D from -N and -D does not use them")
     N = _positive_float(n_params, "--params")
     D = _positive_float(tokens, "--tokens")
     kk = _positive_float(k, "--flops-per-param-token")
@@ -338,7 +347,7 @@ def _numeric(values, column: str, rows) -> np.ndarray:
     return v
 
 
-def _load_table(data, inputs, names, target, group, rows, extra_positive=()):
+def _load_table(data, inputs, names, target, group, rows, extra_positive=(), nan_policy="raise"):
     """Read DATA and validate the mapped columns; returns (frame, spec, dataset, mapping)."""
     from ..data import make_dataset, read_table
 
@@ -362,14 +371,16 @@ def _load_table(data, inputs, names, target, group, rows, extra_positive=()):
             raise InputError("pass --target COLUMN (the loss column)")
         target = spec.targets[0]
     ds = make_dataset(frame, mapping, target, spec=spec, group=group,
-                      positive=[*names, target, *extra_positive],
+                      positive=[*names, target, *extra_positive], nan_policy=nan_policy,
                       name=spec.name if spec else str(data), source=str(data))
-    if rows == "train" and ds.split is not None:
-        ds = ds.train()
-    elif rows == "test":
+    if rows in ("train", "test"):
         if ds.split is None:
-            raise InputError("--rows test: this dataset has no split column")
-        ds = ds.test()
+            raise InputError(f"--rows {rows}: this dataset has no split column")
+        ds = ds.train() if rows == "train" else ds.test()
+        if ds.n == 0:
+            why = (f" ({ds.n_excluded} rows were excluded by the dataset's rules, e.g. "
+                   "drop_where_true)" if ds.n_excluded else "")
+            raise InputError(f"--rows {rows}: no {rows} rows are left{why}; choose other rows")
     return frame, spec, ds, mapping
 
 
@@ -389,8 +400,9 @@ def _load_table(data, inputs, names, target, group, rows, extra_positive=()):
                    "Enables Approach 1.")
 @click.option("--at", default=None, metavar="FLOPS",
               help="Report N_opt at this budget (default: the largest budget).")
-@click.option("--n-budgets", type=click.IntRange(2), default=12, show_default=True,
-              help="With --curves: budgets at which isoFLOP points are interpolated.")
+@click.option("--n-budgets", type=click.IntRange(2), default=None,
+              help="With --curves: budgets at which isoFLOP points are interpolated "
+                   "(default 12).")
 @click.option("--rows", type=click.Choice(["all", "train", "test"]), default="all",
               show_default=True, help="Rows of a dataset with a split.")
 @click.option("--bootstrap", type=click.IntRange(0), default=200, show_default=True,
@@ -400,11 +412,12 @@ def _load_table(data, inputs, names, target, group, rows, extra_positive=()):
               show_default=True)
 @click.option("--keep-unbracketed", is_flag=True,
               help="Use Approach 2 budgets whose minimum is not bracketed (not recommended).")
+@_NAN_POLICY
 @_FORMAT
 @_OUTPUT
 @_FORCE
 def isoflop_cmd(data, inputs, target, budget_column, group, run_column, at, n_budgets, rows,
-                bootstrap, seed, level, keep_unbracketed, fmt, output, force):
+                bootstrap, seed, level, keep_unbracketed, nan_policy, fmt, output, force):
     """The compute-optimal frontier by Approaches 1-3 (Hoffmann 2022), with intervals.
 
     Approach 2 (a parabola per budget) is a biased approximation of the true valley shape:
@@ -415,7 +428,11 @@ def isoflop_cmd(data, inputs, target, budget_column, group, run_column, at, n_bu
 
     if at is not None:
         at = _positive_float(at, "--at")
-    frame, spec, ds, mapping = _load_table(data, inputs, ["N", "D"], target, group, rows)
+    if n_budgets is not None and run_column is None:
+        raise InputError("--n-budgets applies with --curves (budgets interpolated along training "
+                         "curves); without it each run is one isoFLOP point")
+    frame, spec, ds, mapping = _load_table(data, inputs, ["N", "D"], target, group, rows,
+                                           nan_policy=nan_policy)
     budget = None
     if run_column is None:
         col = budget_column or ("budget" if "budget" in frame.columns else None)
@@ -426,7 +443,7 @@ def isoflop_cmd(data, inputs, target, budget_column, group, run_column, at, n_bu
                          "budgets are interpolated")
     run = _frame_column(frame, ds, run_column, "--curves") if run_column else None
     out = P.isoflop(ds.X["N"], ds.X["D"], ds.y, budget=budget, group=ds.group, run=run, at=at,
-                    n_budgets=n_budgets, bootstrap=bootstrap, seed=seed, level=level,
+                    n_budgets=n_budgets or 12, bootstrap=bootstrap, seed=seed, level=level,
                     keep_unbracketed=keep_unbracketed)
     if fmt == "json":
         _emit(dumps(_record({"data": str(data), "data_hash": ds.hash(),
@@ -483,11 +500,12 @@ def _fail_if_no_approach(out) -> None:
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95,
               show_default=True)
+@_NAN_POLICY
 @_FORMAT
 @_OUTPUT
 @_FORCE
 def hparams_cmd(data, inputs, target, seq_len, method, batch_law, compare, at, rows, bootstrap,
-                seed, level, fmt, output, force):
+                seed, level, nan_policy, fmt, output, force):
     """Optimal learning rate and batch size: published laws, and a law fitted to your sweep.
 
     \b
@@ -521,7 +539,7 @@ def hparams_cmd(data, inputs, target, seq_len, method, batch_law, compare, at, r
     fit = None
     if data is not None:
         frame, spec, ds, mapping = _load_table(data, inputs, ["lr", "batch", "D", "N"], target,
-                                               None, rows)
+                                               None, rows, nan_policy=nan_policy)
         batch = np.asarray(ds.X["batch"], float) * (seq_len or 1)
         fit = P.fit_hyperparameters(ds.X["lr"], batch, ds.X["N"], ds.X["D"], ds.y,
                                     method=method, batch_inputs=tuple(batch_law),
@@ -585,12 +603,14 @@ def hparams_cmd(data, inputs, target, seq_len, method, batch_law, compare, at, r
               help="Noise of one run in log loss (default: the fit's residual sd).")
 @click.option("--fix", "fix", multiple=True, metavar="NAME=VALUE",
               help="Hold another input of the law fixed.")
+@click.option("--n-input", default=None, help="The law input that is the parameter count.")
+@click.option("--d-input", default=None, help="The law input that is the token count.")
 @click.option("--group", default=None, help="Group whose parameters to use (grouped fits).")
 @_FORMAT
 @_OUTPUT
 @_FORCE
 def next_runs_cmd(fit_file, max_flops, count, at, budget, ratio_range, min_flops, allow_repeats,
-                  noise_sd, fix, group, fmt, output, force):
+                  noise_sd, fix, n_input, d_input, group, fmt, output, force):
     """Suggest the runs that most reduce the uncertainty of the prediction at a target scale.
 
     Greedy selection by the variance of the target's prediction that each run is expected to
@@ -622,7 +642,7 @@ def next_runs_cmd(fit_file, max_flops, count, at, budget, ratio_range, min_flops
     ns = _positive_float(noise_sd, "--noise-sd") if noise_sd else None
     fixed = _floats(fix, "--fix") if fix else None
     if target is not None:
-        fl = P.as_fitted_law(res, group=group, fixed=fixed)
+        fl = P.as_fitted_law(res, group=group, fixed=fixed, n_input=n_input, d_input=d_input)
         extra = [k for k in target if k not in (fl.n_input, fl.d_input)]
         if extra:
             raise InputError(f"--at {', '.join(extra)}: not the law's N or D input (give "
@@ -631,7 +651,8 @@ def next_runs_cmd(fit_file, max_flops, count, at, budget, ratio_range, min_flops
         if target["N"] is None or target["D"] is None:
             raise InputError(f"--at needs {fl.n_input} and {fl.d_input}")
     s = P.suggest_runs(res, max_flops=Cmax, n_runs=count, target=target, budget=b, group=group,
-                       fixed=fixed, ratio_range=rr, noise_sd=ns, allow_repeats=allow_repeats,
+                       fixed=fixed, n_input=n_input, d_input=d_input, ratio_range=rr,
+                       noise_sd=ns, allow_repeats=allow_repeats,
                        min_flops=_positive_float(min_flops, "--min-flops") if min_flops else None)
     if fmt == "json":
         _emit(dumps(_record(s.to_dict())), output, force)

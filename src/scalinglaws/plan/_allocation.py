@@ -367,7 +367,7 @@ def _use_closed(fl, method) -> bool:
         return False
     ok = _is_chinchilla(fl)
     if method == "closed" and not ok:
-        raise InputError(f"no closed form for law {fl.law.name!r}: use method='numerical'")
+        raise InputError(f"no closed form for law {fl.law.name!r}: use method='numerical' (--method numerical)")
     return ok
 
 

@@ -589,7 +589,6 @@ def _approach1(N, D, yv, runs, k, n_budgets, B, rng, level, at):
     # the best run of each model size
     cov = grid[valid] if valid.any() else grid
     bud = np.linspace(cov.min(), cov.max(), n_budgets) if len(cov) > 1 else cov
-    Ns = np.array([c[0] for c in curves])
     pts = []
     for lcb in bud:
         vals = {}

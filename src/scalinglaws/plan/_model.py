@@ -289,6 +289,9 @@ def _identify_inputs(law: Law, columns: Mapping[str, str], n_input, d_input) -> 
         if v is not None and v not in ins:
             raise InputError(f"{name} {v!r} is not an input of law {law.name!r} "
                              f"({', '.join(ins)})")
+    if n_input is not None and n_input == d_input:
+        raise InputError(f"n_input and d_input (--n-input, --d-input) both name {n_input}: the "
+                         "parameter count and the tokens must be two different inputs")
     if n_input is None:
         n_input = "N" if "N" in ins else _by_words(ins, columns, _N_WORDS)
     if d_input is None:

@@ -589,7 +589,6 @@ def _figs_bench(bench: Mapping[str, Any]) -> list[dict]:
         return []
     labels = [cp.bench_label(r, rows) for r in rows]
     laws = list(dict.fromkeys(labels))
-    datasets = list(dict.fromkeys(str(r.get("dataset")) for r in rows))
     several_targets = len({str(q.get("target")) for q in rows}) > 1
     figs = []
     data = []
@@ -794,7 +793,7 @@ def _diagnostics_html(res) -> str:
         rows = [[_e(o["row"]), *run_cells(o["row"]), _e(f"{o['leverage']:.3f}"),
                  _e(f"{o['cooks_distance']:.3g}"),
                  '<span class="tag warn">high</span>' if o.get("high") else ""] for o in inf]
-        parts.append(f"<h4>Most influential runs</h4>" + _table(
+        parts.append("<h4>Most influential runs</h4>" + _table(
             ["row", *[cp.input_label(res, k) for k in inputs], res.target, "fitted", "leverage",
              "Cook's D", f"> 4/n = {4 / max(res.n, 1):.3g}"], rows))
     return "".join(parts)
