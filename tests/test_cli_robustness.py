@@ -130,6 +130,36 @@ def test_non_utf8_input_on_stdin_is_a_data_error(capsys, monkeypatch):
     assert code == 2 and "<stdin>" in err and "UTF-8" in err
 
 
+def test_stdin_takes_json_records_columns_and_lines_like_csv(capsys, monkeypatch, runs):
+    _, df = runs
+    args = ["fit", "-", "--law", "chinchilla", "--input", "N=N,D=D", "--target", "loss",
+            "--starts", "16", "--format", "json", "-q"]
+    texts = {"csv": df.to_csv(index=False), "records": df.to_json(orient="records"),
+             "columns": df.to_json(orient="columns"),
+             "lines": df.to_json(orient="records", lines=True)}
+    params = {}
+    for kind, text in texts.items():
+        code, out, err = cli(capsys, *args, stdin=text.encode(), monkeypatch=monkeypatch)
+        assert code == 0, (kind, err)
+        params[kind] = json.loads(out)["params"]
+    for kind in texts:
+        assert params[kind] == pytest.approx(params["csv"], rel=1e-6), kind
+    code, _, err = cli(capsys, *args, stdin=b"[1, 2", monkeypatch=monkeypatch)
+    assert code == 2 and "<stdin>: malformed JSON" in err
+
+
+def test_a_byte_order_mark_in_dataset_toml_is_read_past(capsys, tmp_path, runs):
+    _, df = runs
+    folder = tmp_path / "bom"
+    folder.mkdir()
+    df.to_csv(folder / "data.csv", index=False)
+    toml = 'name = "bom"\ndescription = "x"\ninputs = ["N", "D"]\ntarget = "loss"\n'
+    (folder / "dataset.toml").write_bytes(b"\xef\xbb\xbf" + toml.encode())
+    code, out, err = cli(capsys, "fit", folder, "--law", "chinchilla", "--starts", "16", "-q")
+    assert code == 0, err
+    assert "n 16" in out
+
+
 # ---------------------------------------------------------------------------------------------
 # predict, report, plot on saved fits
 

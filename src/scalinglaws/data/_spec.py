@@ -92,8 +92,8 @@ def read_task_spec(folder: str | os.PathLike[str]) -> TaskSpec:
         folder = folder.parent
     file = folder / SPEC_FILE
     try:
-        with file.open("rb") as fh:
-            raw = tomllib.load(fh)
+        # a byte-order mark (some editors write one) is not TOML; read past it
+        raw = tomllib.loads(file.read_bytes().decode("utf-8").removeprefix("\ufeff"))
     except FileNotFoundError:
         raise DataError(
             f"{file}: not found; a dataset folder needs a dataset.toml next to its data.csv"

@@ -55,8 +55,8 @@ def read_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, TaskSpec | N
     path : str or path-like
         A dataset folder holding ``dataset.toml`` and ``data.csv`` (or that
         ``dataset.toml``); a ``.csv``, ``.tsv``, ``.parquet``/``.pq``, ``.json``
-        (records or columns orient) or ``.jsonl``/``.ndjson`` file; or ``"-"`` for CSV
-        on standard input.
+        (records or columns orient) or ``.jsonl``/``.ndjson`` file; or ``"-"`` for standard
+        input (JSON, JSON lines, or else CSV).
 
     Returns
     -------
@@ -76,7 +76,7 @@ def read_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, TaskSpec | N
         not true or false.
     """
     if str(path) == "-":
-        return _number_rows(_read_delimited(sys.stdin, ",", "<stdin>"), "<stdin>"), None
+        return _number_rows(_read_stdin(), "<stdin>"), None
     file = Path(path)
     if file.is_dir() or file.name == SPEC_FILE:
         return _read_folder(file if file.is_dir() else file.parent)
@@ -86,6 +86,26 @@ def read_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, TaskSpec | N
     if reader is None:
         raise DataError(f"{file}: unknown file extension '{file.suffix}' ({_ACCEPTED})")
     return _number_rows(reader(file), str(file)), None
+
+
+def _read_stdin() -> pd.DataFrame:
+    """Standard input: JSON (records or columns), JSON lines, or else CSV."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    try:
+        raw = buffer.read() if buffer is not None else sys.stdin.read()
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as err:
+        raise DataError(f"<stdin>: cannot be read (not UTF-8 text: {_one_line(err)}); send "
+                        "UTF-8") from None
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            json.loads(text)
+        except json.JSONDecodeError:
+            first = text.lstrip().splitlines()[0]
+            if first.startswith("{") and first.rstrip().endswith("}"):  # one object per line
+                return _json_lines_frame(text, "<stdin>")
+        return _json_frame(text, "<stdin>")
+    return _read_delimited(io.StringIO(text), ",", "<stdin>")
 
 
 def _read_folder(folder: Path) -> tuple[pd.DataFrame, TaskSpec]:
@@ -167,8 +187,12 @@ def _read_text(file: Path) -> str:
 
 
 def _read_json(file: Path) -> pd.DataFrame:
+    return _json_frame(_read_text(file), str(file))
+
+
+def _json_frame(text: str, file: str) -> pd.DataFrame:
     try:
-        data = json.loads(_read_text(file))
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise DataError(f"{file}: malformed JSON ({err}); fix the file") from None
     if isinstance(data, list) and all(isinstance(record, dict) for record in data):
@@ -185,8 +209,12 @@ def _read_json(file: Path) -> pd.DataFrame:
 
 
 def _read_json_lines(file: Path) -> pd.DataFrame:
+    return _json_lines_frame(_read_text(file), str(file))
+
+
+def _json_lines_frame(text: str, file: str) -> pd.DataFrame:
     records = []
-    for number, line in enumerate(_read_text(file).splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
