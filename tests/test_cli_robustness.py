@@ -407,6 +407,14 @@ def test_discover_refuses_to_save_one_law_of_several_targets_before_searching(
     assert "searched" not in err and not (tmp_path / "fit.json").exists()
 
 
+def test_discover_refuses_log_rmse_on_a_target_with_values_below_zero(capsys, runs, tmp_path):
+    _, df = runs
+    df.assign(loss=-df["loss"]).to_csv(tmp_path / "neg.csv", index=False)
+    code, _, err = cli(capsys, "discover", tmp_path / "neg.csv", "--inputs", "N,D", "--target",
+                       "loss", "--metric", "log_rmse", "-q")
+    assert code == 2 and "--metric log_rmse compares logarithms" in err
+
+
 def test_bench_refuses_a_share_name_no_law_has(capsys, shared_dataset):
     code, _, err = cli(capsys, "bench", shared_dataset("sldbench_data_constrained"), "--law",
                        "chinchilla", "--share", "alpha,zzz", "-q")

@@ -45,8 +45,10 @@ def _split_list(text: str | None) -> list[str] | None:
               metavar="K", help="Largest number of parameters of a law.")
 @click.option("--budget-seconds", type=click.FloatRange(0, min_open=True), default=540.0,
               show_default=True, metavar="S",
-              help="Time budget of the whole search (a safety net; a search it stops may "
-                   "depend on the machine's speed).")
+              help="Time budget of the whole search, shared by the targets (a safety net; a "
+                   "search it stops may depend on the machine's speed). The first round of "
+                   "forms and the final refits always run, so a budget of a few seconds is "
+                   "exceeded.")
 @click.option("--max-screened", type=click.IntRange(1), default=600, show_default=True,
               metavar="N", help="Most forms screened: the deterministic limit on the work.")
 @click.option("--max-rounds", type=click.IntRange(0), default=8, show_default=True,
@@ -124,6 +126,7 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
 
     check_outputs({"-o": output, "--save-law": save_law, "--save-fit": save_fit}, force=force,
                   stdout=["-o"])
+    targets = tuple(dict.fromkeys(targets))  # a target named twice is searched once
     if (save_law or save_fit) and len(targets) > 1:
         raise InputError("--save-law and --save-fit save one law: give one --target")
     if (save_law or save_fit) and not targets and os.path.isdir(data):

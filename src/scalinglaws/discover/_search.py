@@ -532,6 +532,11 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
         or a setting is invalid.
     """
     settings = settings or DiscoverSettings()
+    train_y = data.train().y if data.split is not None else data.y
+    if settings.metric == "log_rmse" and not np.all(train_y > 0):
+        raise InputError(f"--metric log_rmse compares logarithms, but the target "
+                         f"{data.target!r} has values <= 0: choose another metric (r2, nmse, "
+                         "nmae)")
     search = _Search(data, settings, log)
     ranked = search.run()
     ok = [c for c in ranked if math.isfinite(c.criterion)]
@@ -805,7 +810,8 @@ def _verdict(selected: Candidate | None, failed: list[_Cand], metric: str,
                        f"{MIN_HELD_POINTS} are needed to judge how a law extrapolates. Treat "
                        "the ranking as unvalidated; add runs at larger scales.")
     if selected is None:
-        why = failed[0].reason if failed else "no candidate"
+        why = failed[0].reason if failed else ("no law form was within the search's limits "
+                                               "(--max-params, --max-screened)")
         return False, (f"NO LAW COULD BE FITTED: every candidate failed its validation (first "
                        f"reason: {why}).")
     err = metric_error(metric, selected.validation_score)
