@@ -330,12 +330,33 @@ def test_fit_options_that_would_be_ignored_are_refused(capsys, runs):
       "l2", "--delta", "0.1"], "--delta is the Huber threshold"),
     (["isoflop", "RUNS", "--input", "N=N,D=D", "--target", "loss", "--n-budgets", "5"],
      "--n-budgets applies with --curves"),
+    (["demo", "--bootstrap", "5", "--report", "", "-q"], "--bootstrap 5: give 0"),
+    (["hparams", "--at", "N=1e9,D=1e11", "--compare", "deepseek"],
+     "--compare picks the published law a fitted sweep is compared with"),
 ])
 def test_options_that_would_be_ignored_are_refused(capsys, runs, args, message):
     path, _ = runs
     code, out, err = cli(capsys, *[path if a == "RUNS" else a for a in args])
     assert code == 2 and message in err and err.count("\n") == 1, err
     assert out == ""
+
+
+def test_demo_says_when_its_point_is_not_an_extrapolation(capsys):
+    code, out, err = cli(capsys, "demo", "--bootstrap", "0", "--report", "", "-q", "--at",
+                         "N=1e9,D=1e12")
+    assert code == 0, err
+    assert "note: --at is not beyond the runs in N (largest: N 1.6e+10)" in err
+    assert "prediction at N=1e+09, D=1e+12" in out
+
+
+def test_hparams_at_a_compute_alone_gives_the_prescriptions_that_need_only_it(capsys):
+    code, out, err = cli(capsys, "hparams", "--at", "C=6e20")
+    assert code == 0, err
+    assert "deepseek   lr 0.0007881" in out
+    assert "step_law   not evaluated: the step_law prescription needs N" in out
+    code, out, err = cli(capsys, "hparams", "--at", "C=6e20", "--format", "json")
+    record = json.loads(out)["prescriptions"]
+    assert set(record["published"]) == {"deepseek"} and "step_law" in record["not_evaluated"]
 
 
 def test_bench_options_that_would_be_ignored_are_refused(capsys, shared_dataset):

@@ -328,8 +328,12 @@ def test_bench_plots_predicted_against_actual():
     assert _same_points(cols[0].get_offsets(), np.array([[2.0, 2.1], [2.5, 2.4], [3.0, 3.05]]))
     assert _same_points(cols[1].get_offsets(), np.array([[2.0, 2.6], [2.5, 2.9]]))
     assert "d1" in ax.get_title()
-    with pytest.raises(sl.InputError, match="no test predictions"):
+    with pytest.raises(sl.InputError, match="no test predictions; rerun bench with "
+                                            "--predictions"):
         plot_bench(BENCH, dataset="d2", ax=_ax())
+    with pytest.raises(sl.InputError, match=r"'d3' is not in the bench record \(its datasets: "
+                                            r"d1, d2\)"):
+        plot_bench(BENCH, dataset="d3", ax=_ax())
 
 
 def test_bench_tells_objectives_apart():

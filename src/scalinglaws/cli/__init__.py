@@ -541,12 +541,19 @@ def demo_cmd(bootstrap, seed, at, output, force, report_path, show_path, quiet):
         click.echo(path)
         return
     check_outputs({"-o": output, "--report": report_path}, force=force)
+    if 0 < bootstrap < 10:
+        raise InputError(f"--bootstrap {bootstrap}: give 0 (no intervals) or at least 10 refits")
     point = {k: parse_float(v, "--at", k) for k, v in parse_pairs([at], "--at").items()}
     law = get_law("chinchilla")
     if sorted(point) != sorted(law.inputs) or not all(v > 0 for v in point.values()):
         raise InputError(f"--at {at}: give N and D, both > 0 (e.g. --at N=7e10,D=1.4e12)")
     data = load_dataset(path, law_inputs=law.inputs, positive=[*law.inputs, "y"],
                         law_name=law.name)
+    inside = [k for k in law.inputs if point[k] <= float(np.max(data.X[k]))]
+    if inside:  # the demo is about extrapolation: say when the point is not beyond the runs
+        largest = ", ".join(f"{k} {float(np.max(data.X[k])):.3g}" for k in inside)
+        click.echo(f"note: --at is not beyond the runs in {', '.join(inside)} (largest: "
+                   f"{largest}); this prediction is not an extrapolation", err=True)
     click.echo(f"Built-in example: {data.n} simulated runs in {path}")
     click.echo(f"(regenerate with: scalinglaws simulate --law chinchilla --seed 0 --noise 0.01 "
                f"--target loss -o {path}/data.csv --force)\n")

@@ -62,7 +62,8 @@ def bench_cmd(datasets, laws, losses, delta, space, starts, share, holdout, hold
     objective given by --loss; the test rows of all groups are pooled and scored with R²
     (1 - MSE/Var of the test values), NMSE, NMAE, the mean absolute relative error and the RMSE
     of log-predictions. The best law per dataset is the one with the highest R² (mean over
-    targets). Fits that fail or time out are reported as failed, with the reason.
+    targets), or the lowest ARE where R² is undefined (a single test row). Fits that fail or
+    time out are reported as failed, with the reason.
     """
     from ..bench import BenchSettings, parse_largest, parse_threshold, run_bench
 

@@ -489,8 +489,8 @@ def _fail_if_no_approach(out) -> None:
               show_default=True, help="Optimum per (N, D) cell: local quadratic or best run.")
 @click.option("--batch-law", type=click.Choice(["D", "ND"]), default="D", show_default=True,
               help="Variables of the fitted batch-size law.")
-@click.option("--compare", type=click.Choice(["step_law", "deepseek"]), default="step_law",
-              show_default=True, help="Published prescription to compare with.")
+@click.option("--compare", type=click.Choice(["step_law", "deepseek"]), default=None,
+              help="Published prescription to compare the fitted sweep with (default step_law).")
 @click.option("--at", "at", default=None, metavar="N=1e9,D=1e11",
               help="Prescriptions at this point (published, and fitted when DATA is given).")
 @click.option("--rows", type=click.Choice(["all", "train", "test"]), default="all",
@@ -534,6 +534,10 @@ def hparams_cmd(data, inputs, target, seq_len, method, batch_law, compare, at, r
     if data is None and point is None:
         raise InputError("give a sweep DATA to fit, or --at N=...,D=... for the published "
                          "prescriptions")
+    if compare is not None and data is None:
+        raise InputError("--compare picks the published law a fitted sweep is compared with: "
+                         "give the sweep DATA (with --at alone every prescription is printed)")
+    compare = compare or "step_law"
     record: dict = {}
     lines: list[str] = []
     fit = None
@@ -556,7 +560,15 @@ def hparams_cmd(data, inputs, target, seq_len, method, batch_law, compare, at, r
                          "counts sequences")
         lines.append(fit.summary(compare))
     if point is not None:
-        pres = {name: P.prescription(name)(**point) for name in P.PRESCRIPTIONS}
+        pres, cannot = {}, {}
+        for name in P.PRESCRIPTIONS:
+            try:
+                pres[name] = P.prescription(name)(**point)
+            except InputError as exc:  # e.g. a law of N and D given only C
+                cannot[name] = str(exc)
+        if not pres:
+            raise InputError("--at: no published prescription can be evaluated here ("
+                             + "; ".join(cannot.values()) + ")")
         at_rec = {"at": point, "published": pres}
         lines.append("")
         where = ", ".join(f"{k}={v:.4g}" for k, v in point.items())
@@ -564,6 +576,10 @@ def hparams_cmd(data, inputs, target, seq_len, method, batch_law, compare, at, r
         for name, v in pres.items():
             lines.append(f"  {name:<10} lr {v['lr']:.4g}   batch {v['batch_tokens']:.4g} tokens"
                          f"   ({P.prescription(name).formula()})")
+        for name, why in cannot.items():
+            lines.append(f"  {name:<10} not evaluated: {why}")
+        if cannot:
+            at_rec["not_evaluated"] = cannot
         if "C" not in point and "deepseek" in pres:
             lines.append("  (deepseek uses C = 6ND here; its own C counts non-embedding FLOPs "
                          "per token including attention)")

@@ -225,9 +225,10 @@ class HyperparameterFit:
     def summary(self, compare: str | None = "step_law") -> str:
         """Readable text: the fitted laws beside the published one, and the per-cell table."""
         lvl = f"{100 * self.level:g}%"
+        spread = (f"intervals {lvl} over {self.n_draws} resamples of the runs within cells"
+                  if self.n_draws else "no intervals: pass bootstrap >= 10 (--bootstrap)")
         lines = [f"optimal learning rate and batch size from {len(self.cells)} (N, D) cells "
-                 f"({self.method}; intervals {lvl} over {self.n_draws} resamples of the runs "
-                 "within cells)"]
+                 f"({self.method}; {spread})"]
 
         def law_line(label, law, unit):
             parts = [f"{law.coefficient:.4g}"]

@@ -551,9 +551,14 @@ def plot_bench(bench: Mapping[str, Any], *, metric: str = "r2", dataset: str | N
     pts = [(r, lab, cp.bench_points(r)) for r, lab in zip(rows, labels)]
     pts = [(r, lab, p) for r, lab, p in pts if p is not None]
     if dataset is not None:
+        known = list(dict.fromkeys(str(r.get("dataset")) for r in rows))
+        if dataset not in known:
+            raise InputError(f"dataset {dataset!r} is not in the bench record (its datasets: "
+                             f"{', '.join(known)})")
         pts = [(r, lab, p) for r, lab, p in pts if str(r.get("dataset")) == dataset]
         if not pts:
-            raise InputError(f"dataset {dataset!r}: no test predictions in the bench record")
+            raise InputError(f"dataset {dataset!r}: the bench record has no test predictions; "
+                             "rerun bench with --predictions --format json")
     elif pts:
         dataset = str(pts[0][0].get("dataset"))
         pts = [(r, lab, p) for r, lab, p in pts if str(r.get("dataset")) == dataset]
