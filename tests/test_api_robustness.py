@@ -139,6 +139,7 @@ def test_simulate_grids_and_noise_are_checked(law):
     assert sorted(explicit["N"].unique()) == [1e6, 1e9, 3e9]
 
 
+@pytest.mark.filterwarnings("ignore:.*outlying run")
 def test_simulated_mixture_proportions_sum_to_one_and_fit_back():
     law = sl.get_law("mixture", n_inputs=3)
     frame = sl.simulate(law, seed=0)
