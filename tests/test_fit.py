@@ -359,6 +359,7 @@ def test_a_tiny_scale_parameter_is_at_a_tiny_bound_only_when_it_touches_it():
 
 
 @pytest.mark.filterwarnings("ignore:.*outlying run")
+@pytest.mark.filterwarnings("ignore:parameter E is at its lower bound")
 def test_a_scale_parameter_at_the_fitters_floor_says_so():
     """With a lower bound of 0, a scale parameter stops at a floor 25 e-folds below the size the
     data suggests; the warning gives that floor, not the bound 0."""
