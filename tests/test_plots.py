@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PathCollection, PolyCollection  # noqa: E402
 
@@ -284,6 +285,28 @@ def test_frontier_without_draws_has_no_bands(chinchilla_fit):
     ax = plot_frontier(chinchilla_fit, ax=_ax())
     assert not _bands(ax, "N_band") and not _bands(ax, "D_band")
     assert len(_points(ax, "isoflop_minima")) > 0
+
+
+@pytest.mark.filterwarnings("ignore:.*outlying run")
+def test_frontier_finds_n_and_d_by_the_words_the_planners_use():
+    """A law over columns named ``size`` and ``data`` is planned by ``plan``; its frontier is
+    drawn, and agrees with the same law over N and D."""
+    law = sl.formula_law("E + A/size**alpha + B/data**beta", ["size", "data"],
+                         bounds={"alpha": (0, 2), "beta": (0, 2)})
+    rng = np.random.default_rng(0)
+    size = np.repeat(np.geomspace(1e7, 1e9, 6), 6)
+    data = np.tile(np.geomspace(1e9, 1e11, 6), 6)
+    loss = (1.7 + 400 / size ** 0.34 + 410 / data ** 0.28) * np.exp(0.003 * rng.standard_normal(36))
+    runs = sl.make_dataset(pd.DataFrame({"size": size, "data": data, "loss": loss}),
+                           {"size": "size", "data": "data"}, "loss")
+    res = sl.Fitter(n_starts=64).fit(law, runs)
+    C = np.geomspace(1e19, 1e23, 5)
+    fr = compute_optimal(res, C, method="numerical")
+    p = res.params
+    a, b = p["alpha"], p["beta"]
+    G = (a * p["A"] / (b * p["B"])) ** (1 / (a + b))
+    np.testing.assert_allclose(fr["N_opt"], G * (C / 6) ** (b / (a + b)), rtol=1e-3)
+    assert make_figure(res, "frontier") is not None
 
 
 def test_numerical_frontier_agrees_with_the_closed_form(chinchilla_fit):

@@ -14,10 +14,6 @@ import numpy as np
 
 from .._errors import InputError
 
-#: names that mark a law input (or the column it reads) as a parameter count or a token count
-_N_NAMES = ("N", "params", "n_params", "parameters", "num_params", "model_size")
-_D_NAMES = ("D", "tokens", "n_tokens", "data", "num_tokens", "train_tokens")
-
 #: the FLOPs of training a dense transformer of N parameters on D tokens: C = 6 N D
 #: (Kaplan et al. 2020, section 2.1; Hoffmann et al. 2022, appendix F)
 FLOPS_PER_PARAM_TOKEN = 6.0
@@ -366,8 +362,8 @@ def path_description(res, ext: Mapping[str, Any]) -> str:
 def nd_inputs(res) -> tuple[str, str]:
     """The law inputs that are the parameter count N and the token count D.
 
-    Recognised by the law's input names (``N``, ``D``) or by the columns they read
-    (``params``, ``tokens``...).
+    Recognised as the planners recognise them: by the law's input names (``N``, ``D``) or by
+    the words in the names and columns (``params``, ``size``; ``tokens``, ``data``).
 
     Raises
     ------
@@ -375,20 +371,15 @@ def nd_inputs(res) -> tuple[str, str]:
         If the law has no such pair, or has other inputs as well (the allocation of compute
         between N and D is then not defined by the law alone).
     """
+    from ..plan._model import _identify_inputs
+
     law = res.law
-    cols = dict(res.inputs or {})
-
-    def find(names):
-        for k in law.inputs:
-            if k in names or str(cols.get(k, "")).lower() in names:
-                return k
-        return None
-
-    n, d = find(_N_NAMES), find(_D_NAMES)
-    if n is None or d is None or n == d:
+    try:
+        n, d = _identify_inputs(law, dict(res.inputs or {}), None, None)
+    except InputError:
         raise InputError(f"law {law.name!r} has inputs {', '.join(law.inputs)}: IsoFLOP and "
                          "compute-optimal plots need a law of the parameter count N and the token "
-                         "count D")
+                         "count D") from None
     if len(law.inputs) != 2:
         extra = [k for k in law.inputs if k not in (n, d)]
         raise InputError(f"law {law.name!r} has inputs besides {n} and {d} ({', '.join(extra)}): "
