@@ -263,6 +263,19 @@ def test_screening_limit_is_deterministic_and_reported():
     assert discover(chinchilla_data(), settings).to_dict() == res.to_dict()
 
 
+def test_the_ranking_defines_the_quantities_its_laws_use(sim_discovery):
+    """An effective quantity used by a listed law (not only the selected one) is defined under
+    the ranking; a catalogue law's inputs read from other columns are named."""
+    first, second, *rest = [c for c in sim_discovery.candidates if c.rank > 0]
+    second = replace(second, readable="E + A/params**a + B/D_eff**b",
+                     definitions=(("D_eff", "tokens*2"),))
+    third = replace(rest[0], catalogue="chinchilla", readable="E + A/N**alpha + B/D**beta",
+                    inputs={"N": "params", "D": "tokens"})
+    text = replace(sim_discovery, candidates=(first, second, third)).summary(top=3)
+    assert "where D_eff = tokens*2" in text
+    assert "[chinchilla] E + A/N**alpha + B/D**beta   (N = params, D = tokens)" in text
+
+
 def test_deterministic_for_a_seed(sim_discovery):
     again = discover(chinchilla_data(), DiscoverSettings(catalogue=False, **SMALL))
     assert again.to_dict() == sim_discovery.to_dict()

@@ -288,15 +288,24 @@ class Discovery:
         metric = "R²" if self.metric == "r2" else self.metric
         head = f"{'rank':>4}  {'params':>6}  {'valid ' + metric:>10}  {'test R²':>9}  formula"
         lines.append(head)
+        defined: dict[str, str] = {}  # effective quantities used by the listed laws
         for c in self.candidates[:self._shown(top)]:
             if c.rank == 0:
                 continue
             v = "-" if c.validation_score is None else f"{c.validation_score:.5f}"
             t = "-" if c.test_r2 is None else f"{c.test_r2:.5f}"
             label = c.readable if c.catalogue is None else f"[{c.catalogue}] {c.readable}"
+            renamed = [f"{k} = {col}" for k, col in c.inputs.items() if k != col]
+            if c.catalogue is not None and renamed:  # the catalogue's names, read from columns
+                label += f"   ({', '.join(renamed)})"
             if c.shared:
                 label += f"   [shared: {', '.join(c.shared)}]"
             lines.append(f"{c.rank:>4}  {c.n_params:>6}  {v:>10}  {t:>9}  {label}")
+            for name, d in c.definitions:
+                if name not in defined:
+                    defined[name] = d
+        for name, d in defined.items():
+            lines.append(f"{'':>36}where {name} = {d}")
         lines.append("")
         st = self.stack
         if st is not None and not st["selected"]:
