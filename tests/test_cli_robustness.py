@@ -384,6 +384,18 @@ def test_missing_values_can_be_dropped_in_isoflop_and_hparams(capsys, runs, tmp_
     assert "dropped 1 row" in err and "nan-policy" not in out
 
 
+def test_fit_text_marks_undefined_metrics_and_shows_delta_only_for_huber(capsys, runs,
+                                                                          tmp_path):
+    _, df = runs
+    df.assign(loss=-df["loss"]).to_csv(tmp_path / "neg.csv", index=False)
+    code, out, err = cli(capsys, "fit", tmp_path / "neg.csv", "--law", "E + A/N**a + B/D**b",
+                         "--target", "loss", "--space", "raw", "--loss", "l2", "--starts", "16",
+                         "-q")
+    assert code == 0, err
+    assert "objective  l2 on raw-space residuals" in out and "delta" not in out
+    assert "RMSE(log) -" in out and "nan" not in out
+
+
 def test_fit_reads_a_saved_law_or_fit(capsys, runs, tmp_path):
     path, df = runs
     out = tmp_path / "fit.json"

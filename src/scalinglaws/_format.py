@@ -42,8 +42,9 @@ def round_by_uncertainty(value: float, err: float, digits: int = 2) -> tuple[str
 
 
 def fmt_num(x: float, sig: int = 5) -> str:
-    """Compact general format with ``sig`` significant figures."""
-    if x is None:
+    """Compact general format with ``sig`` significant figures; ``-`` for a value that is
+    undefined (None or NaN, which JSON records write as null)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     if isinstance(x, float) and not math.isfinite(x):
         return str(x)
@@ -58,8 +59,10 @@ def fit_summary(res: FitResult) -> str:
     lines.append("inputs     " + ", ".join(f"{k} <- {v}" for k, v in res.inputs.items())
                  + f"; target {res.target}")
     fs = res.provenance.get("fitter", {})
-    lines.append(f"objective  {fs.get('loss', '?')} (delta {fs.get('delta', '?')}) on "
-                 f"{res.space}-space residuals, summed: {res.objective:.6g}")
+    loss = fs.get("loss", "?")
+    delta = f" (delta {fs.get('delta', '?')})" if loss == "huber" else ""
+    lines.append(f"objective  {loss}{delta} on {res.space}-space residuals, summed: "
+                 f"{res.objective:.6g}")
     m = res.metrics
     lines.append(f"n {res.n}   RMSE {fmt_num(m.get('rmse'), 4)}   R² {fmt_num(m.get('r2'), 5)}"
                  f"   RMSE(log) {fmt_num(m.get('rmse_log'), 4)}")
