@@ -45,7 +45,8 @@ def grid_points(grid: GridSpec, inputs: Sequence[str]) -> dict[str, np.ndarray]:
     Parameters
     ----------
     grid : mapping
-        ``input -> (lo, hi, count)`` for ``count`` log-spaced values, or an explicit list.
+        ``input -> (lo, hi, count)`` for ``count`` log-spaced values (evenly spaced when
+        ``lo`` or ``hi`` is not positive), or an explicit list.
     inputs : sequence of str
         The law's inputs; every one must be in ``grid``.
 

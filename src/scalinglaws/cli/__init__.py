@@ -465,7 +465,8 @@ def _parse_grid(values) -> dict:
 @click.option("--params", "params", multiple=True, metavar="E=1.8,A=400",
               help="True parameter values (default: the catalogue example).")
 @click.option("--grid", "grid", multiple=True, metavar="N=1e8:1e10:5",
-              help="Input grid: LO:HI:COUNT log-spaced, or values separated by ';' (repeatable; "
+              help="Input grid: LO:HI:COUNT log-spaced (evenly spaced when LO or HI is not "
+                   "positive), or values separated by ';' (repeatable; "
                    "default: the catalogue example grid).")
 @click.option("--noise", type=float, default=None,
               help="Noise standard deviation (of log y for lognormal; default: the example's).")
