@@ -207,3 +207,142 @@ def test_formula_law_checks_inputs_and_bounds(inputs, bounds, message):
     law = sl.formula_law("E + A/N**alpha", ("N", "D"), bounds={"A": (0, math.inf)})
     assert law.inputs == ("N",)  # names the formula does not use are left out, as documented
     assert (law.params[1].lower, law.params[1].upper) == (0.0, math.inf)
+
+
+# ---------------------------------------------------------------------------------------------
+# the second library sweep: grouped fits, bench, discover, report and plan
+
+
+@pytest.fixture(scope="module")
+def grouped(law):
+    """Three groups (labels 1, 2, 10 read from a numeric column) that differ in E."""
+    parts = []
+    for i, (g, E) in enumerate([(1, 1.7), (2, 2.0), (10, 2.3)]):
+        d = sl.simulate(law, {**TRUE, "E": E}, {"N": (1e6, 1e9, 4), "D": (1e8, 1e11, 4)},
+                        noise=0.01, seed=i)
+        d["grp"] = g
+        parts.append(d)
+    return make_dataset(pd.concat(parts, ignore_index=True), {"N": "N", "D": "D"}, "loss",
+                        group="grp")
+
+
+@pytest.mark.filterwarnings("ignore::scalinglaws.ScalingLawsWarning")
+def test_grouped_fits_say_what_they_share_and_take_numeric_labels(law, grouped):
+    res = sl.Fitter(n_starts=32, bootstrap=10, level=0.5, shared=("alpha",)).fit(law, grouped)
+    text = res.summary()
+    assert "shared     alpha (one value for all 3 groups)" in text
+    assert "group 1 (50% bootstrap interval, 10 draws)" in text
+    # a label given as the number it was read from is the same group everywhere
+    assert plan.compute_optimal(res, 1e21, group=1).N_opt == pytest.approx(
+        plan.compute_optimal(res, 1e21, group="1").N_opt)
+    at = sl.Fitter(n_starts=8).at(law, grouped, {g: dict(res.params[str(g)]) for g in (1, 2, 10)})
+    assert at.params["10"]["E"] == pytest.approx(res.params["10"]["E"])
+    with pytest.raises(sl.InputError, match=r"one label, or one per point \(3\), not 2"):
+        res.predict({"N": [1e9, 1e10, 1e10], "D": [1e10, 1e11, 1e11]}, group=["1", "2"])
+
+
+def test_settings_that_a_fit_without_groups_cannot_apply_are_refused(law, fitted):
+    _, data = fitted
+    with pytest.raises(sl.InputError, match="this data has none"):
+        sl.Fitter(n_starts=8, shared=("alpha",)).fit(law, data)
+    with pytest.raises(sl.InputError, match="needs two or more"):
+        sl.Fitter(n_starts=8, bootstrap=10, bootstrap_unit="groups").fit(law, data)
+
+
+def test_bench_keeps_laws_of_one_name_apart_and_checks_its_arguments(shared_dataset):
+    from scalinglaws import bench as B
+
+    settings = B.BenchSettings(losses=("huber",), n_starts=16)
+    one = sl.formula_law("E + A/params**alpha", ["params"], name="mylaw")
+    two = sl.formula_law("E + A/params**alpha + B/tokens**beta", ["params", "tokens"],
+                         name="mylaw")
+    report = B.run_bench([shared_dataset("overtraining_gadre2024")], laws=[one, two],
+                         settings=settings)
+    assert [r.law for r in report.results] == ["mylaw", "mylaw (2)"]
+    assert [s.n_targets for s in report.scores()] == [1, 1]
+    assert report.scores()[0].r2 == pytest.approx(report.results[0].r2)
+    for call, message in (
+            (lambda: B.run_bench("folder", laws=["power"]), "a list of dataset folders"),
+            (lambda: B.run_bench(["x"], laws="power"), "laws must be a list"),
+            (lambda: B.BenchSettings(share="alpha"), "share must be a list of names"),
+            (lambda: B.run_bench(["x"], split="x>=1"), "split must be a rule"),
+            (lambda: B.run_bench(["x"], nan_policy="x"), "nan_policy must be"),
+            (lambda: B.Largest("x", -3), "whole number >= 1"),
+            (lambda: B.Threshold("x", "!=", 5.0), "use one of"),
+            (lambda: B.parse_threshold(5), "expected text")):
+        with pytest.raises(sl.InputError, match=message):
+            call()
+    # the recorded rule reproduces the split it made
+    assert str(B.parse_threshold("N>=100000001")) == "--holdout 'N>=100000001.0'"
+    assert str(B.parse_threshold("N>=5e9")) == "--holdout 'N>=5e+09'"
+
+
+def test_isoflop_analysis_reports_every_interval_at_its_own_level():
+    C = np.repeat([1e17, 1e18, 1e19], 7)
+    N = np.concatenate([np.geomspace(c ** 0.5 / 30, c ** 0.5 / 3, 7) for c in (1e17, 1e18, 1e19)])
+    D = C / (6 * N)
+    L = (1.7 + 400 / N ** 0.34 + 410 / D ** 0.28) * np.exp(
+        0.01 * np.random.default_rng(0).standard_normal(len(N)))
+    fitter = sl.Fitter(n_starts=32, bootstrap=20, level=0.5)
+    wide = plan.isoflop(N, D, L, budget=C, bootstrap=20, level=0.95, fitter=fitter,
+                        approaches=(3,))[0].approaches[0].intervals["exponent_N"]
+    narrow = plan.isoflop(N, D, L, budget=C, bootstrap=20, level=0.5, fitter=fitter,
+                          approaches=(3,))[0].approaches[0].intervals["exponent_N"]
+    assert wide[1] - wide[0] > narrow[1] - narrow[0]
+
+
+def test_hyperparameter_laws_refuse_a_variable_the_sweep_holds_fixed():
+    rows = []
+    for D in [1e9, 4e9, 1.6e10, 6.4e10]:
+        lr_opt, b_opt = 0.5 * 1e8 ** -0.3 * D ** 0.1, 0.1 * D ** 0.5
+        for a in np.geomspace(0.25, 4, 5):
+            for b in np.geomspace(0.25, 4, 5):
+                rows.append((lr_opt * a, b_opt * b, 1e8, D,
+                             2 + 0.05 * np.log(a) ** 2 + 0.03 * np.log(b) ** 2))
+    lr, bs, N, D, L = map(np.array, zip(*rows))
+    with pytest.raises(sl.InputError, match=r"every cell of the sweep has N = 1e\+08"):
+        plan.fit_hyperparameters(lr, bs, N, D, L, bootstrap=0)
+    fit = plan.fit_hyperparameters(lr, bs, N, D, L, bootstrap=0, lr_inputs=("D",))
+    assert fit.lr_law.exponents == {"D": pytest.approx(0.1)}
+
+
+def test_isoflop_profiles_check_their_arguments():
+    from scalinglaws import report as R
+
+    N = np.geomspace(1e6, 1e9, 6)
+    for call, message in ((lambda: R.isoflop_profiles(N, np.ones(5), np.ones(6)), "same length"),
+                          (lambda: R.isoflop_profiles(N, 1e20 / (6 * N), np.ones(6),
+                                                      per_decade=0), "per_decade"),
+                          (lambda: R.isoflop_profiles(N, 1e20 / (6 * N), np.ones(6),
+                                                      budget=[1, 1, 1] + [np.nan] * 3),
+                           "finite budget"),
+                          (lambda: R.isoflop_profiles(["a"], [1.0], [1.0]), "numbers")):
+        with pytest.raises(sl.InputError, match=message):
+            call()
+
+
+def test_discover_names_the_group_column_and_refuses_string_lists(tmp_path, law):
+    from scalinglaws import discover as dv
+
+    parts = []
+    for i, (g, E) in enumerate([("a", 1.7), ("b", 2.0)]):
+        d = sl.simulate(law, {**TRUE, "E": E}, {"N": (1e6, 1e9, 4), "D": (1e8, 1e11, 4)},
+                        noise=0.003, seed=i)
+        d["grp"] = g
+        parts.append(d)
+    data = make_dataset(pd.concat(parts, ignore_index=True), {"N": "N", "D": "D"}, "loss",
+                        group="grp")
+    found = dv.discover(data, dv.DiscoverSettings(max_screened=8, max_rounds=0, n_starts=16,
+                                                  catalogue=False))
+    assert "--group grp" in found.fit_command()
+    with pytest.raises(sl.InputError, match="non-empty list of column names"):
+        dv.load_for_discovery(tmp_path, targets="loss")
+    with pytest.raises(sl.InputError, match="non-empty list of column names"):
+        dv.load_for_discovery(tmp_path, targets=[])
+
+
+def test_transformer_without_a_vocabulary_counts_no_embedding_flops():
+    t = plan.Transformer(n_layers=2, d_model=64, n_heads=4)
+    terms = t.forward_flops_per_token("kaplan")
+    assert "embedding" not in terms and "de_embedding" not in terms
+    assert t.params()["embedding"] == 0

@@ -117,8 +117,9 @@ def test_largest_holds_out_the_largest_values_within_each_group():
     out = apply_split(_frame(), Largest("x", 1), published=None, group="g", source="t")
     assert out[SPLIT_COLUMN].tolist() == ["train", "train", "train", "test"] * 2
     out = apply_split(_frame(), Largest("x", 2), published="split", group="g", source="t")
-    # the published 'excluded' label survives the rule
-    assert out[SPLIT_COLUMN].tolist() == ["train", "train", "excluded", "test",
+    # the published 'excluded' label survives the rule, and excluded rows do not count among
+    # the largest values: the first group holds out its two largest kept values
+    assert out[SPLIT_COLUMN].tolist() == ["train", "test", "excluded", "test",
                                           "train", "train", "test", "test"]
 
 

@@ -72,10 +72,14 @@ def fit_summary(res: FitResult) -> str:
     blocks = [(None, res.params, ci)] if res.groups is None else [
         (g, res.params[g], ci[g] if ci else None) for g in res.groups]
     shown = blocks if len(blocks) <= 20 else blocks[:20]
+    if res.groups is not None and res.shared:
+        lines.append(f"shared     {', '.join(res.shared)} (one value for all "
+                     f"{len(res.groups)} groups)")
     for g, params, c in shown:
         lines.append("")
-        lines.append(f"group {g}" if g is not None else "parameters"
-                     + (f" ({pct} bootstrap interval, {len(res.draws)} draws)" if has_ci else ""))
+        head = f"group {g}" if g is not None else "parameters"
+        lines.append(head + (f" ({pct} bootstrap interval, {len(res.draws)} draws)"
+                             if has_ci else ""))
         width = max(len(n) for n in params)
         for name, v in params.items():
             if c is not None:

@@ -9,6 +9,7 @@ at once, then each unit's test predictions are pooled and scored.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -42,7 +43,7 @@ from ..laws import (
 from ..parallel import Progress, TaskOutcome, run_tasks
 from . import _metrics
 from ._results import BenchReport, BenchResult, DatasetInfo, GroupScore
-from ._split import SPLIT_COLUMN, SplitRule, apply_split
+from ._split import SPLIT_COLUMN, Largest, SplitRule, Threshold, apply_split
 
 Loss = Literal["huber", "l2"]
 NanPolicy = Literal["raise", "drop"]
@@ -80,6 +81,13 @@ class BenchSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for name in ("losses", "share"):  # a string would be read letter by letter
+            value = getattr(self, name)
+            if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(
+                    isinstance(v, str) for v in value):
+                raise InputError(f"{name} must be a list of names (e.g. ('huber', 'l2')), got "
+                                 f"{value!r}")
+            object.__setattr__(self, name, tuple(value))
         if not self.losses:
             raise InputError("give at least one loss to fit with (huber or l2)")
         for loss in self.losses:
@@ -506,8 +514,28 @@ def run_bench(
         the laws.
     """
     settings = settings or BenchSettings()
-    if not paths:
-        raise InputError("give at least one dataset folder")
+    if not isinstance(settings, BenchSettings):
+        raise InputError(f"settings must be a BenchSettings, got {type(settings).__name__}")
+    if isinstance(paths, (str, os.PathLike)) or not paths:
+        raise InputError("give a list of dataset folders (one or more)")
+    if laws is not None and (isinstance(laws, str) or not all(
+            isinstance(law, (str, Law)) for law in laws)):
+        raise InputError("laws must be a list of catalogue names, formulas or Law objects")
+    if split is not None and not isinstance(split, (Threshold, Largest)):
+        raise InputError("split must be a rule from parse_threshold or parse_largest "
+                         "(Threshold or Largest)")
+    if nan_policy not in ("raise", "drop"):
+        raise InputError(f"nan_policy must be 'raise' or 'drop', got {nan_policy!r}")
+    if laws is not None:  # the same text twice is one law
+        texts: set[str] = set()
+        kept: list[str | Law] = []
+        for law in laws:
+            if isinstance(law, str):
+                if law.strip() in texts:
+                    continue
+                texts.add(law.strip())
+            kept.append(law)
+        laws = kept
     for law in laws or ():  # a misspelt name or a malformed formula is a usage error
         if isinstance(law, str):
             if _IDENT.match(law.strip()):
@@ -534,7 +562,12 @@ def run_bench(
         else:
             candidates = [_resolve(law, p) for law in laws]
         all_candidates.extend(candidates)
+        names: dict[str, int] = {}
         for candidate in candidates:
+            name = candidate.label if candidate.law is None else candidate.law.name
+            names[name] = names.get(name, 0) + 1
+            if names[name] > 1:  # two different laws with one name stay apart: "name (2)"
+                name = f"{name} ({names[name]})"
             for target in p.spec.targets:
                 data, problem = None, candidate.problem
                 if problem is None:
@@ -543,8 +576,7 @@ def run_bench(
                     except InputError as exc:
                         problem = str(exc)
                 for loss in settings.losses:
-                    unit = _Unit(p.info.name, candidate.label if candidate.law is None
-                                 else candidate.law.name, target, loss, problem, data,
+                    unit = _Unit(p.info.name, name, target, loss, problem, data,
                                  applicable=candidate.problem is None)
                     if problem is None:
                         _plan_unit(unit, candidate, settings, loss, tasks)

@@ -50,11 +50,25 @@ class Threshold:
     op: str
     value: float
 
-    def __str__(self) -> str:
-        return f"--holdout '{self.column}{self.op}{self.value:g}'"
+    def __post_init__(self) -> None:
+        if not isinstance(self.column, str) or not self.column.strip():
+            raise InputError(f"a holdout rule needs a column name, got {self.column!r}")
+        if self.op not in _OPERATORS:
+            raise InputError(f"holdout comparison {self.op!r}: use one of "
+                             f"{', '.join(_OPERATORS)}")
+        if (isinstance(self.value, bool) or not isinstance(self.value, (int, float))
+                or not math.isfinite(self.value)):
+            raise InputError(f"holdout threshold {self.value!r}: must be a finite number")
 
-    def test_mask(self, values: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
-        """Rows held out, for the column's values (``groups`` is not used)."""
+    def __str__(self) -> str:
+        # short when that is exact, else in full: the recorded rule must reproduce the split
+        v = float(self.value)
+        text = f"{v:g}" if float(f"{v:g}") == v else repr(v)
+        return f"--holdout '{self.column}{self.op}{text}'"
+
+    def test_mask(self, values: np.ndarray, groups: np.ndarray | None,
+                  kept: np.ndarray | None = None) -> np.ndarray:
+        """Rows held out, for the column's values (``groups`` and ``kept`` are not used)."""
         return _OPERATORS[self.op](values, self.value)
 
 
@@ -73,16 +87,27 @@ class Largest:
     column: str
     count: int = 1
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.column, str) or not self.column.strip():
+            raise InputError(f"a holdout rule needs a column name, got {self.column!r}")
+        if (isinstance(self.count, bool) or not isinstance(self.count, (int, np.integer))
+                or self.count < 1):
+            raise InputError(f"holdout count {self.count!r}: must be a whole number >= 1 (how "
+                             "many of the largest distinct values to hold out)")
+
     def __str__(self) -> str:
         suffix = "" if self.count == 1 else f":{self.count}"
         return f"--holdout-largest {self.column}{suffix}"
 
-    def test_mask(self, values: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
-        """Rows held out: within each group, those at its ``count`` largest distinct values."""
+    def test_mask(self, values: np.ndarray, groups: np.ndarray | None,
+                  kept: np.ndarray | None = None) -> np.ndarray:
+        """Rows held out: within each group, those at its ``count`` largest distinct values
+        among the ``kept`` rows (all rows by default; excluded rows never count)."""
         mask = np.zeros(values.shape, bool)
+        kept = np.ones(values.shape, bool) if kept is None else kept
         labels = np.zeros(values.shape, int) if groups is None else groups
-        for label in pd.unique(labels):
-            rows = labels == label
+        for label in pd.unique(labels[kept]):
+            rows = (labels == label) & kept
             distinct = np.unique(values[rows])
             cut = distinct[-self.count] if len(distinct) >= self.count else distinct[0]
             mask |= rows & (values >= cut)
@@ -100,6 +125,8 @@ def parse_threshold(text: str) -> Threshold:
     InputError
         If the text is not of that form or VALUE is not a finite number.
     """
+    if not isinstance(text, str):
+        raise InputError(f"--holdout {text!r}: expected text COLUMN>=VALUE")
     match = _RULE.match(text or "")
     if not match:
         raise InputError(f"--holdout {text!r}: expected COLUMN>=VALUE (or >, <=, <, ==), e.g. "
@@ -122,6 +149,8 @@ def parse_largest(text: str) -> Largest:
     InputError
         If the column is empty or K is not a positive integer.
     """
+    if not isinstance(text, str):
+        raise InputError(f"--holdout-largest {text!r}: expected text COLUMN or COLUMN:K")
     column, sep, raw = (text or "").rpartition(":")
     if not sep:
         column, raw = text, "1"
@@ -183,7 +212,7 @@ def apply_split(frame: pd.DataFrame, rule: SplitRule, *, published: str | None,
     if published is not None:
         excluded = (frame[published].astype(str).str.strip().str.lower() == "excluded").to_numpy()
     groups = None if group is None else frame[group].astype(str).to_numpy(dtype=object)
-    test = rule.test_mask(values, groups)
+    test = rule.test_mask(values, groups, ~excluded)
     labels = np.where(excluded, "excluded", np.where(test, "test", "train"))
     kept = values[~excluded]
     for label in ("train", "test"):

@@ -489,6 +489,9 @@ def _fail_if_no_approach(out) -> None:
               show_default=True, help="Optimum per (N, D) cell: local quadratic or best run.")
 @click.option("--batch-law", type=click.Choice(["D", "ND"]), default="D", show_default=True,
               help="Variables of the fitted batch-size law.")
+@click.option("--lr-law", type=click.Choice(["ND", "N", "D"]), default="ND", show_default=True,
+              help="Variables of the fitted learning-rate law (one, when the sweep varies only "
+                   "that one).")
 @click.option("--compare", type=click.Choice(["step_law", "deepseek"]), default=None,
               help="Published prescription to compare the fitted sweep with (default step_law).")
 @click.option("--at", "at", default=None, metavar="N=1e9,D=1e11",
@@ -504,8 +507,8 @@ def _fail_if_no_approach(out) -> None:
 @_FORMAT
 @_OUTPUT
 @_FORCE
-def hparams_cmd(data, inputs, target, seq_len, method, batch_law, compare, at, rows, bootstrap,
-                seed, level, nan_policy, fmt, output, force):
+def hparams_cmd(data, inputs, target, seq_len, method, batch_law, lr_law, compare, at, rows,
+                bootstrap, seed, level, nan_policy, fmt, output, force):
     """Optimal learning rate and batch size: published laws, and a law fitted to your sweep.
 
     \b
@@ -547,6 +550,7 @@ def hparams_cmd(data, inputs, target, seq_len, method, batch_law, compare, at, r
         batch = np.asarray(ds.X["batch"], float) * (seq_len or 1)
         fit = P.fit_hyperparameters(ds.X["lr"], batch, ds.X["N"], ds.X["D"], ds.y,
                                     method=method, batch_inputs=tuple(batch_law),
+                                    lr_inputs=tuple(lr_law),
                                     bootstrap=bootstrap, seed=seed, level=level)
         unit = (f"sequences x {seq_len}" if seq_len else "tokens")
         record.update({"data": str(data), "data_hash": ds.hash(), "columns": dict(mapping),

@@ -127,7 +127,9 @@ def read_task_spec(folder: str | os.PathLike[str]) -> TaskSpec:
             else _string_list(file, "target", target, what="a column name or a list of them")
         ),
         path=str(folder),
-        **{key: _string(file, key, raw[key]) for key in _OPTIONAL + _NOT_COLUMNS if key in raw},
+        # surrounding spaces mean nothing in a column name or a law (a formula or a name)
+        **{key: _string(file, key, raw[key]).strip() for key in _OPTIONAL + _NOT_COLUMNS
+           if key in raw},
     )
 
 

@@ -64,6 +64,12 @@ def load_for_discovery(path: str | os.PathLike[str], *, inputs: Sequence[str] | 
         If inputs or targets are neither given nor in a ``dataset.toml``, or a column name
         cannot be used in a formula; :class:`~scalinglaws.DataError` for bad data.
     """
+    for value, name in ((inputs, "inputs"), (targets, "targets")):
+        if value is not None and (isinstance(value, str) or not all(
+                isinstance(v, str) for v in value) or not len(value)):
+            raise InputError(f"{name} must be a non-empty list of column names, got {value!r}")
+    if targets is not None:
+        targets = list(dict.fromkeys(targets))  # a target named twice is searched once
     frame, spec = read_table(path)
     if inputs is None:
         if spec is None:
@@ -114,13 +120,14 @@ def discover_path(path: str | os.PathLike[str], *, targets: Sequence[str] | None
     per = replace(settings, budget_seconds=settings.budget_seconds / len(datasets),
                   max_screened=max(1, settings.max_screened // len(datasets)))
     # how ``fit`` must read the data to refit a selected law as the search did
-    read = [*(["--group", group] if group else []), *(["--split", split] if split else []),
+    read = [*(["--split", split] if split else []),
             *(["--nan-policy", nan_policy] if nan_policy != "raise" else [])]
     results = []
     for d in datasets:
         if log and len(datasets) > 1:
             log(f"target {d.target}")
-        results.append(replace(discover(d, per, log=log), read_options=tuple(read)))
+        found = discover(d, per, log=log)  # its read_options name the group column
+        results.append(replace(found, read_options=(*found.read_options, *read)))
     return DiscoveryReport(datasets[0].name, tuple(results))
 
 

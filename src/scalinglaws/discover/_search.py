@@ -83,7 +83,7 @@ class DiscoverSettings:
         of every fold and group.
     max_error : float, optional
         Validation error (``1 - R²`` for ``r2``) above which no law is said to extrapolate
-        well; default by metric (R² 0.9, log-RMSE 0.05, ...).
+        well; default by metric (R² 0.8, NMSE 0.2, NMAE 0.3, ARE 0.05, log-RMSE 0.05).
     max_spread : float
         Largest relative disagreement of the best laws at twice the largest scales for a verdict
         of "found" (see :data:`PROBE_FACTOR`).
@@ -112,7 +112,8 @@ class DiscoverSettings:
         Try sharing parameters across groups only up to this many groups (joint fits grow with
         the number of groups).
     report : int
-        Best candidates refitted on the train rows and scored on the test split.
+        Best candidates refitted on the train rows and scored on the test split (at least
+        the three best, which the verdict compares beyond the data).
     stack : bool
         Also try a weighted average of the reported laws built by the grammar (see
         :mod:`scalinglaws.discover._stack`), selected when its leave-one-fold-out validation
@@ -589,7 +590,11 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
         provenance={"package": "scalinglaws", "version": __version__,
                     "train_hash": search.train.hash(), "source": data.source},
         n_train=search.train.n, n_test=n_test, source=data.source, fit=selected_fit,
-        stack=stack_note)
+        stack=stack_note,
+        # the groups are part of the fit: ``fit`` must be told the column (a split column is
+        # not recorded by a Dataset; discover_path adds it)
+        read_options=(("--group", str(data.group_column))
+                      if data.group is not None and data.group_column else ()))
 
 
 def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):

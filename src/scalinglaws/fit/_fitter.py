@@ -141,6 +141,14 @@ class Fitter:
                              "fit in log space; use --space raw")
         labels, codes = _group_codes(data)
         G = len(labels)
+        if self.shared and getattr(data, "group", None) is None:
+            raise InputError(f"shared parameters ({', '.join(self.shared)}) are shared across "
+                             "groups, and this data has none: give the data a group column "
+                             "(--group COLUMN) or share nothing")
+        if self.bootstrap and self.bootstrap_unit == "groups" and G < 2:
+            raise InputError("--bootstrap-unit groups resamples whole groups and needs two or "
+                             "more: give the data a group column (--group COLUMN) or resample "
+                             "runs (--bootstrap-unit runs)")
         if self.bootstrap and self.bootstrap_unit == "groups" and G > 1 and not self.shared:
             raise InputError("--bootstrap-unit groups resamples whole groups, which leaves "
                              "per-group parameters unchanged: share some (--share alpha) or "
@@ -220,7 +228,9 @@ class Fitter:
         per_group = G > 1 or (params and isinstance(next(iter(params.values())), Mapping))
         theta = np.empty((G, law.n_params))
         for g, label in enumerate(labels):
-            values = params if not per_group else params.get(label)
+            values = params if not per_group else (
+                params.get(label) if label in params else
+                next((v for k, v in params.items() if str(k) == label), None))
             if values is None:
                 raise InputError(f"no parameters given for group {label!r}")
             missing = [n for n in law.param_names if n not in values]

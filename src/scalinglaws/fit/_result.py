@@ -245,7 +245,11 @@ class FitResult:
                 return np.zeros(n, dtype=int), self.theta
             raise InputError(f"this fit has one set of parameters per group; name the group "
                              f"(one of {', '.join(self.groups[:10])})")
-        gs = np.broadcast_to(np.asarray(group, dtype=object).astype(str), (n,))
+        labels = np.asarray(group, dtype=object)
+        if labels.ndim > 1 or (labels.ndim == 1 and len(labels) not in (1, n)):
+            raise InputError(f"group: give one label, or one per point ({n}), not "
+                             f"{labels.shape[0] if labels.ndim == 1 else labels.shape}")
+        gs = np.broadcast_to(labels.astype(str), (n,))
         unknown = sorted(set(gs) - set(self.groups))
         if unknown:
             raise InputError(f"unknown group '{unknown[0]}'; groups: {', '.join(self.groups[:10])}")

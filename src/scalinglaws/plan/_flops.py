@@ -83,7 +83,8 @@ class Transformer:
     n_heads : int
         Attention heads.
     kv_size : int, optional
-        Width of one head (default ``d_model // n_heads``); ``d_attn = n_heads * kv_size``.
+        Width of one head (default ``d_model / n_heads``, so that ``d_attn = d_model``);
+        ``d_attn = n_heads * kv_size``.
     d_ff : int, optional
         Width of the feed-forward block (default ``4 d_model``). For gated (GLU) blocks with
         three matrices pass ``1.5 x`` the hidden width: the counts assume two matrices.
@@ -191,7 +192,7 @@ class Transformer:
             terms["weights"] = 2.0 * self.params("kaplan")["non_embedding"]
             if attention:
                 terms["attention"] = 2.0 * L * ctx * da
-            if embeddings:
+            if embeddings and self.vocab:  # vocab 0 leaves the embeddings out, as in params()
                 terms["embedding"] = 4.0 * d
                 terms["de_embedding"] = 2.0 * d * V
         else:

@@ -498,7 +498,7 @@ def _approach3(N, D, yv, B, seed, level, at, k, fitter) -> ApproachResult:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FitWarning)
         res = f.fit(law, data)
-    alloc = compute_optimal(res, at, flops_per_param_token=k)
+    alloc = compute_optimal(res, at, flops_per_param_token=k, level=level)  # the analysis level
     ivs = {}
     if "exponent_N" in alloc.intervals:
         ivs = {"exponent_N": alloc.intervals["exponent_N"],

@@ -180,6 +180,7 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
                     raise InputError(f"this fit has parameters per group; choose one with group= "
                                      f"(--group): {', '.join(source.groups[:10])}")
                 group = source.groups[0]
+            group = str(group)  # labels are kept as text (a numeric column's 1 is '1')
             if group not in source.groups:
                 raise InputError(f"unknown group '{group}'; groups: "
                                  f"{', '.join(source.groups[:10])}")

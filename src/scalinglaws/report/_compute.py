@@ -114,6 +114,7 @@ def _group_theta_index(res, group: str | None) -> tuple[str | None, int]:
         return None, 0
     if group is None:
         return res.groups[0], 0
+    group = str(group)  # labels are kept as text (a numeric column's 1 is '1')
     if group not in res.groups:
         raise InputError(f"unknown group '{group}'; groups: {', '.join(res.groups[:10])}")
     return group, res.groups.index(group)
@@ -437,23 +438,39 @@ def isoflop_profiles(N: Sequence[float], D: Sequence[float] | None, loss: Sequen
     InputError
         If the arrays differ in length or neither ``D`` nor ``flops`` is given.
     """
-    N = np.asarray(N, dtype=float)
-    loss = np.asarray(loss, dtype=float)
+    def column(values, name):
+        try:
+            out = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"IsoFLOP profiles: {name} must be numbers, one per run") from None
+        if out.ndim != 1:
+            raise InputError(f"IsoFLOP profiles: {name} must be a list of numbers, one per run")
+        return out
+
+    for value, name in ((per_decade, "per_decade"), (min_points, "min_points")):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise InputError(f"IsoFLOP profiles: {name} must be a whole number >= 1, got "
+                             f"{value!r}")
     if D is None and flops is None:
         raise InputError("IsoFLOP profiles need the tokens D or the compute (flops) of each run")
+    N, loss = column(N, "N"), column(loss, "loss")
+    D = None if D is None else column(D, "D")
+    flops = None if flops is None else column(flops, "flops")
+    lengths = {len(a) for a in (N, loss, D, flops) if a is not None}
+    if len(lengths) > 1:
+        raise InputError("IsoFLOP profiles: N, D (or flops) and loss must have the same length")
     if D is None:
-        C = np.asarray(flops, dtype=float)
+        C = flops
         D = C / (FLOPS_PER_PARAM_TOKEN * N)
     else:
-        D = np.asarray(D, dtype=float)
-        C = np.asarray(flops, dtype=float) if flops is not None else FLOPS_PER_PARAM_TOKEN * N * D
-    if not (len(N) == len(D) == len(loss) == len(C)):
-        raise InputError("IsoFLOP profiles: N, D (or flops) and loss must have the same length")
+        C = flops if flops is not None else FLOPS_PER_PARAM_TOKEN * N * D
     ok = np.isfinite(N) & (N > 0) & np.isfinite(loss) & np.isfinite(C) & (C > 0)
     if budget is not None:
-        b = np.asarray(budget)
+        b = column(budget, "budget")
         if len(b) != len(N):
             raise InputError("IsoFLOP profiles: budget must have one value per run")
+        if not np.all(np.isfinite(b)):
+            raise InputError("IsoFLOP profiles: every run needs a finite budget")
         keys = b
     else:
         keys = compute_budgets(C, per_decade=per_decade)
