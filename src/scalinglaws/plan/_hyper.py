@@ -337,17 +337,17 @@ def fit_hyperparameters(lr, batch, N, D, loss, *, method: str = "quadratic",
     if len(cells_keys) < need:
         raise InputError(f"the sweep has {len(cells_keys)} distinct (N, D) cell(s); the laws "
                          f"need at least {need}")
-    for k, inputs, what in (("N", lr_inputs, "learning-rate"), ("D", lr_inputs, "learning-rate"),
-                            ("N", batch_inputs, "batch-size"), ("D", batch_inputs, "batch-size")):
-        column = cells_keys[:, 0 if k == "N" else 1]
-        if k in inputs and len(np.unique(column)) < 2:
+    for what, inputs, arg, option in (("learning-rate", lr_inputs, "lr_inputs", "--lr-law"),
+                                      ("batch-size", batch_inputs, "batch_inputs", "--batch-law")):
+        for k in inputs:
+            column = cells_keys[:, 0 if k == "N" else 1]
+            if len(np.unique(column)) > 1:
+                continue
             others = [v for v in inputs if v != k]
-            raise InputError(
-                f"every cell of the sweep has {k} = {column[0]:g}, so the {what} law cannot "
-                f"learn how the optimum moves with {k}: leave {k} out of its variables (e.g. "
-                f"{'lr_inputs' if what == 'learning-rate' else 'batch_inputs'}="
-                f"{tuple(others)!r}, --{'lr' if what == 'learning-rate' else 'batch'}-law "
-                f"{''.join(others)})")
+            fix = (f"leave {k} out ({arg}={tuple(others)!r}, {option} {''.join(others)})"
+                   if others else f"vary {k} across the sweep")
+            raise InputError(f"every cell of the sweep has {k} = {column[0]:g}, so the {what} "
+                             f"law cannot learn how the optimum moves with {k}: {fix}")
     x1, x2, yv = np.log(arrs["lr"]), np.log(arrs["batch"]), arrs["loss"]
     idx_by = [np.flatnonzero(inv == c) for c in range(len(cells_keys))]
     rr = math.log(radius) * (1 + 1e-9)
