@@ -123,7 +123,10 @@ def test_planners_check_their_options(chinchilla_bootstrap):
                             ({"at": -1.0}, "reporting budget"),
                             ({"flops_per_param_token": 0}, "flops_per_param_token"),
                             ({"group": ["a"]}, "one label per row"),
-                            ({"bootstrap": None}, "must be numbers")]:
+                            ({"bootstrap": None}, "bootstrap must be a whole number"),
+                            ({"bootstrap": 10.9}, "bootstrap must be a whole number"),
+                            ({"approaches": (2.7,)}, r"approaches\[0\] must be a whole"),
+                            ({"level": "x"}, "level must be a number")]:
         with pytest.raises(sl.InputError, match=message):
             plan.isoflop(N, D, y, **kwargs)
 
@@ -346,3 +349,26 @@ def test_transformer_without_a_vocabulary_counts_no_embedding_flops():
     terms = t.forward_flops_per_token("kaplan")
     assert "embedding" not in terms and "de_embedding" not in terms
     assert t.params()["embedding"] == 0
+
+
+def test_figures_transformers_and_discover_settings_check_their_types(fitted, tmp_path):
+    import io
+
+    from scalinglaws.discover import DiscoverSettings
+    from scalinglaws.report import make_figure, save_figure
+
+    fig = make_figure(fitted[0], "residuals")
+    for call, message in (
+            (lambda: save_figure(fig, tmp_path / "x.jpg"), "use png, svg or pdf"),
+            (lambda: save_figure(fig, io.BytesIO()), "give fmt"),
+            (lambda: save_figure(fig, tmp_path / "x.png", dpi=0), "dpi must be a positive"),
+            (lambda: plan.Transformer(2.5, 64, 4), "n_layers must be a whole number"),
+            (lambda: plan.Transformer(2, 4, 64), "n_heads 64 exceeds d_model 4"),
+            (lambda: DiscoverSettings(n_starts="x"), "n-starts must be a whole number"),
+            (lambda: DiscoverSettings(max_params=1.5), "max-params must be a whole number")):
+        with pytest.raises(sl.InputError, match=message):
+            call()
+    buffer = io.BytesIO()
+    save_figure(fig, buffer, fmt="png")
+    assert buffer.getvalue()[:4] == b"\x89PNG"
+

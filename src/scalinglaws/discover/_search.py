@@ -159,7 +159,11 @@ class DiscoverSettings:
             raise InputError(f"unknown metric {self.metric!r}; use one of {', '.join(METRICS)}")
         for name in ("max_params", "max_screened", "max_rounds", "beam", "promote", "patience", "kfold", "origins",
                      "n_starts", "jobs", "report", "share_max_groups"):
-            if int(getattr(self, name)) < (0 if name in ("max_rounds",) else 1):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise InputError(f"{name.replace('_', '-')} must be a whole number, got "
+                                 f"{value!r}")
+            if value < (0 if name in ("max_rounds",) else 1):
                 raise InputError(f"{name.replace('_', '-')} must be at least "
                                  f"{0 if name == 'max_rounds' else 1}")
         if int(self.kfold) < 2:

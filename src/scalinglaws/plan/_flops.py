@@ -26,6 +26,7 @@ The DeepSeek LLM (2024) count ``M = 72 n_layer d_model^2 + 6 n_layer l_seq d_mod
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -103,15 +104,18 @@ class Transformer:
     n_ctx: int = 2048
 
     def __post_init__(self) -> None:
-        for name in ("n_layers", "d_model", "n_heads"):
-            _positive(name, getattr(self, name))
-        for name in ("kv_size", "d_ff"):
+        # counts of layers, widths, heads and tokens are whole numbers
+        for name in ("n_layers", "d_model", "n_heads", "kv_size", "d_ff", "vocab", "n_ctx"):
             v = getattr(self, name)
-            if v is not None:
-                _positive(name, v)
-        if self.vocab < 0 or not math.isfinite(self.vocab):
-            raise InputError(f"vocab must be >= 0, got {self.vocab!r}")
-        _positive("n_ctx", self.n_ctx)
+            if v is None and name in ("kv_size", "d_ff"):
+                continue
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < (
+                    0 if name == "vocab" else 1):
+                need = ">= 0" if name == "vocab" else ">= 1"
+                raise InputError(f"{name} must be a whole number {need}, got {v!r}")
+        if self.kv_size is None and self.n_heads > self.d_model:
+            raise InputError(f"n_heads {self.n_heads} exceeds d_model {self.d_model}: a head "
+                             "would be narrower than one unit (give kv_size for another width)")
 
     @property
     def d_attn(self) -> float:

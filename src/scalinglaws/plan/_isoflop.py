@@ -264,8 +264,15 @@ def isoflop(N, D, loss, *, budget=None, group=None, run=None, at: float | None =
         bad = ~(np.isfinite(v) & (v > 0))
         if bad.any():
             raise InputError(f"{name}: row {int(np.argmax(bad)) + 1} is not a positive number")
-    if not 0 < level < 1:
-        raise InputError(f"level must be between 0 and 1, got {level}")
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise InputError(f"level must be a number between 0 and 1, got {level!r}")
+    whole = {"bootstrap": bootstrap, "n_budgets": n_budgets, "seed": seed}
+    if not isinstance(approaches, (list, tuple)):
+        raise InputError(f"approaches must be a list of 1, 2, 3, got {approaches!r}")
+    whole.update({f"approaches[{i}]": a for i, a in enumerate(approaches)})
+    for name, v in whole.items():  # a count is never silently rounded
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise InputError(f"{name} must be a whole number, got {v!r}")
     try:
         approaches = tuple(int(a) for a in approaches)
         k = float(flops_per_param_token)

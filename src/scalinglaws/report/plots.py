@@ -682,10 +682,27 @@ def save_figure(fig, path, *, fmt: str | None = None, dpi: int = 150) -> None:
         Format (default: from the extension of ``path``).
     dpi : int
         Resolution of raster output.
+
+    Raises
+    ------
+    InputError
+        For a format other than png, svg or pdf (or none to be found in ``path``), or a
+        resolution that is not a positive number.
     """
+    import os
+
     import matplotlib as mpl
 
-    ext = (fmt or str(path).rsplit(".", 1)[-1]).lower()
+    if fmt is None and not isinstance(path, (str, os.PathLike)):
+        raise InputError("save_figure: give fmt ('png', 'svg' or 'pdf') to write to a file "
+                         "object")
+    name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else ""
+    ext = (fmt or (name.rsplit(".", 1)[-1] if "." in os.path.basename(name) else "")).lower()
+    if ext not in ("png", "svg", "pdf"):
+        raise InputError(f"save_figure: format {ext or 'none'!r} for {name or 'the file'}: "
+                         "use png, svg or pdf")
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not dpi > 0:
+        raise InputError(f"save_figure: dpi must be a positive number, got {dpi!r}")
     meta = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
             "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}.get(ext, {})
     with mpl.rc_context({"svg.hashsalt": "scalinglaws"}):
