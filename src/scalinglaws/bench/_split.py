@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._checks import is_whole
 from .._errors import DataError, InputError
 
 SPLIT_COLUMN = "__bench_split__"
@@ -90,8 +91,7 @@ class Largest:
     def __post_init__(self) -> None:
         if not isinstance(self.column, str) or not self.column.strip():
             raise InputError(f"a holdout rule needs a column name, got {self.column!r}")
-        if (isinstance(self.count, bool) or not isinstance(self.count, (int, np.integer))
-                or self.count < 1):
+        if not is_whole(self.count) or self.count < 1:
             raise InputError(f"holdout count {self.count!r}: must be a whole number >= 1 (how "
                              "many of the largest distinct values to hold out)")
 

@@ -278,9 +278,6 @@ def fit_cmd(data, law_text, inputs, target, group, share, split, rows, bounds, l
         raise InputError("--share needs groups: pass --group COLUMN")
     if ds.group is not None:
         shared = shared or shared_from_file
-    if bootstrap_unit == "groups" and ds.group is None:
-        raise InputError("--bootstrap-unit groups needs groups: pass --group COLUMN, or "
-                         "resample runs")
     if delta is not None and loss != "huber":
         raise InputError("--delta is the Huber threshold: it applies with --loss huber")
     fitter = Fitter(loss=loss, delta=1e-3 if delta is None else delta, space=space,

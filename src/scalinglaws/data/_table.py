@@ -90,13 +90,7 @@ def read_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, TaskSpec | N
 
 def _read_stdin() -> pd.DataFrame:
     """Standard input: JSON (records or columns), JSON lines, or else CSV."""
-    buffer = getattr(sys.stdin, "buffer", None)
-    try:
-        raw = buffer.read() if buffer is not None else sys.stdin.read()
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError as err:
-        raise DataError(f"<stdin>: cannot be read (not UTF-8 text: {_one_line(err)}); send "
-                        "UTF-8") from None
+    text = _source_text(sys.stdin, "<stdin>", "text")
     if text.lstrip().startswith(("{", "[")):
         try:
             json.loads(text)
@@ -127,20 +121,25 @@ def _read_folder(folder: Path) -> tuple[pd.DataFrame, TaskSpec]:
     return frame, spec
 
 
-def _read_delimited(source: Path | IO[str], sep: str, name: str) -> pd.DataFrame:
-    kind = "TSV" if sep == "\t" else "CSV"
+def _source_text(source: Path | IO[str], name: str, kind: str) -> str:
+    """The UTF-8 text of a file or a stream (a byte-order mark dropped)."""
     try:
         if isinstance(source, Path):
             raw = source.read_bytes()
         else:
             buffer = getattr(source, "buffer", None)
             raw = buffer.read() if buffer is not None else source.read()
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+        return raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as err:
         raise DataError(f"{name}: cannot be read as {kind} (not UTF-8 text: {_one_line(err)}); "
                         "save it as UTF-8") from None
     except OSError as err:
         raise DataError(f"{name}: cannot be read ({_one_line(err)})") from None
+
+
+def _read_delimited(source: Path | IO[str], sep: str, name: str) -> pd.DataFrame:
+    kind = "TSV" if sep == "\t" else "CSV"
+    text = _source_text(source, name, kind)
     _check_header(text, sep, name)
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, skipinitialspace=True)

@@ -27,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import __version__
+from .._checks import is_whole
 from .._errors import DataWarning, InputError, LawError, ScalingLawsWarning
 from ..bench import METRICS, score
 from ..data import Dataset
@@ -160,7 +161,7 @@ class DiscoverSettings:
         for name in ("max_params", "max_screened", "max_rounds", "beam", "promote", "patience", "kfold", "origins",
                      "n_starts", "jobs", "report", "share_max_groups"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            if not is_whole(value):
                 raise InputError(f"{name.replace('_', '-')} must be a whole number, got "
                                  f"{value!r}")
             if value < (0 if name in ("max_rounds",) else 1):

@@ -13,6 +13,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from .._checks import is_whole
 from .._errors import LawError
 from ._law import DataRange, FormulaLaw, Law, Param, param_column
 
@@ -584,8 +585,7 @@ def get_law(name: str, *, n_inputs: int | None = None) -> Law:
     if entry.variadic:
         if n_inputs is None:
             n_inputs = len(entry.example.grid) if entry.example else 1
-        if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) \
-                or n_inputs < 1:
+        if not is_whole(n_inputs) or n_inputs < 1:
             raise LawError(f"n_inputs of law {name!r} must be a whole number >= 1, got "
                            f"{n_inputs!r}")
         return entry.make(int(n_inputs))

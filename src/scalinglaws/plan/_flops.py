@@ -26,10 +26,10 @@ The DeepSeek LLM (2024) count ``M = 72 n_layer d_model^2 + 6 n_layer l_seq d_mod
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from .._checks import is_whole
 from .._errors import InputError
 
 Convention = Literal["kaplan", "chinchilla"]
@@ -109,7 +109,7 @@ class Transformer:
             v = getattr(self, name)
             if v is None and name in ("kv_size", "d_ff"):
                 continue
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < (
+            if not is_whole(v) or v < (
                     0 if name == "vocab" else 1):
                 need = ">= 0" if name == "vocab" else ">= 1"
                 raise InputError(f"{name} must be a whole number {need}, got {v!r}")

@@ -41,6 +41,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .._checks import is_whole
 from .._errors import FitWarning, InputError
 from ..fit._fitter import MIN_BOOTSTRAP
 from . import _text
@@ -271,7 +272,7 @@ def isoflop(N, D, loss, *, budget=None, group=None, run=None, at: float | None =
         raise InputError(f"approaches must be a list of 1, 2, 3, got {approaches!r}")
     whole.update({f"approaches[{i}]": a for i, a in enumerate(approaches)})
     for name, v in whole.items():  # a count is never silently rounded
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        if not is_whole(v):
             raise InputError(f"{name} must be a whole number, got {v!r}")
     try:
         approaches = tuple(int(a) for a in approaches)

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .._checks import is_whole
 from .._errors import InputError
 
 #: the FLOPs of training a dense transformer of N parameters on D tokens: C = 6 N D
@@ -448,7 +449,7 @@ def isoflop_profiles(N: Sequence[float], D: Sequence[float] | None, loss: Sequen
         return out
 
     for value, name in ((per_decade, "per_decade"), (min_points, "min_points")):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        if not is_whole(value) or value < 1:
             raise InputError(f"IsoFLOP profiles: {name} must be a whole number >= 1, got "
                              f"{value!r}")
     if D is None and flops is None:
