@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -490,3 +491,56 @@ def test_messages_show_values_not_numpy_reprs():
     from scalinglaws.data._table import show
 
     assert show(np.float64(7e7)) == "70000000.0" and show(np.str_("a")) == "'a'"
+
+
+def test_a_plan_for_one_group_is_drawn_on_that_groups_curves(capsys, tmp_path):
+    """A plan made for group b of a grouped fit marks b's frontier, not the first group's; a
+    --group that disagrees with the plan is refused."""
+    rng = np.random.default_rng(3)
+    N = np.repeat([1e7, 3e7, 1e8, 3e8], 4)
+    D = np.tile([1e9, 3e9, 1e10, 3e10], 4)
+    frames = []
+    for g, (a, b) in {"a": (400.0, 410.0), "b": (4000.0, 60.0)}.items():
+        loss = (1.8 + a / N ** 0.34 + b / D ** 0.28) * np.exp(0.005 * rng.standard_normal(16))
+        frames.append(pd.DataFrame({"N": N, "D": D, "loss": loss, "g": g}))
+    data = tmp_path / "grouped.csv"
+    pd.concat(frames).to_csv(data, index=False)
+    fit, plan = tmp_path / "fit.json", tmp_path / "plan.json"
+    code, _, err = cli(capsys, "fit", data, "--law", "chinchilla", "--input", "N=N,D=D",
+                       "--target", "loss", "--group", "g", "-q", "-o", fit)
+    assert code == 0, err
+    code, _, err = cli(capsys, "plan", fit, "--group", "b", "--budget", "1e21", "--format",
+                       "json", "-o", plan)
+    assert code == 0, err
+    record = json.loads(plan.read_text())
+    assert record["model"]["group"] == "b"
+
+    from scalinglaws import FitResult
+    from scalinglaws.report import _compute as cp
+    from scalinglaws.report.html import build_report
+    from scalinglaws.report.plots import plot_frontier
+
+    res = FitResult.from_dict(json.loads(fit.read_text()))
+    assert cp.plan_group(res, record) == "b"
+    # the groups' optima differ, so drawing on the wrong group would be visible
+    opt = {g: cp.compute_optimal(res, [1e21], group=g)["N_opt"][0] for g in ("a", "b")}
+    assert abs(np.log(opt["a"] / opt["b"])) > 0.5
+    assert record["N_opt"] == pytest.approx(opt["b"], rel=1e-3)
+    ax = plot_frontier(res, plan=record)
+    line = next(ln for ln in ax.get_lines() if ln.get_label().startswith("N*"))
+    assert np.interp(np.log(1e21), np.log(line.get_xdata()),
+                     np.log(line.get_ydata())) == pytest.approx(np.log(opt["b"]), abs=1e-2)
+    assert "group b" in ax.get_title()
+    page = build_report(res, plan=record)
+    assert "compute-optimal allocation of chinchilla (group b)" in page
+    assert re.search(r"extrapolation of chinchilla to [^\"]*\(group b\)", page)
+    assert "(group a)" not in page
+
+    code, _, err = cli(capsys, "plot", fit, "--kind", "frontier", "--plan", plan, "--group",
+                       "a", "-o", tmp_path / "f.png")
+    assert code == 2 and "made for group 'b'" in err and "--group b" in err
+    code, _, err = cli(capsys, "plot", fit, "--kind", "frontier", "--plan", plan, "-o",
+                       tmp_path / "f.png")
+    assert code == 0, err
+    code, _, err = cli(capsys, "report", fit, "--plan", plan, "-q", "-o", tmp_path / "r.html")
+    assert code == 0, err

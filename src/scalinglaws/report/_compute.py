@@ -121,6 +121,45 @@ def _group_theta_index(res, group: str | None) -> tuple[str | None, int]:
     return group, res.groups.index(group)
 
 
+def plan_group(res, plan: Mapping[str, Any] | None, group: str | None = None) -> str | None:
+    """The group whose parameters draw a plan on a grouped fit's charts.
+
+    A plan made from one group of a grouped fit records that group (``plan["model"]["group"]``);
+    its allocation is only meaningful on that group's curves. ``group`` is the caller's own
+    choice (``plot --group``), which must agree with the plan's.
+
+    Parameters
+    ----------
+    res : FitResult
+    plan : mapping, optional
+        A plan record.
+    group : str, optional
+        The group asked for.
+
+    Returns
+    -------
+    str or None
+        The group to draw (``None``: the fit's default, or an ungrouped fit).
+
+    Raises
+    ------
+    InputError
+        If the plan's group is not one of the fit's, or differs from ``group``.
+    """
+    model = (plan or {}).get("model") if isinstance(plan, Mapping) else None
+    mine = model.get("group") if isinstance(model, Mapping) else None
+    if res.groups is None or mine is None:
+        return group
+    mine = str(mine)
+    if mine not in [str(g) for g in res.groups]:
+        raise InputError(f"the plan was made for group '{mine}', which this fit does not have; "
+                         f"groups: {', '.join(map(str, res.groups[:10]))}")
+    if group is not None and str(group) != mine:
+        raise InputError(f"--group {group}: the plan was made for group '{mine}'; draw it with "
+                         f"--group {mine} or leave --group out")
+    return mine
+
+
 # ---------------------------------------------------------------------------------------------
 # data and fitted law against one input
 

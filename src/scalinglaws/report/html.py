@@ -512,10 +512,10 @@ def _fig_isoflop(res, hover: str) -> dict:
                               margin={"l": 70, "r": 10, "t": 50, "b": 60})}
 
 
-def _fig_frontier(res, plan: Mapping[str, Any] | None) -> dict:
+def _fig_frontier(res, plan: Mapping[str, Any] | None, group: str | None = None) -> dict:
     pb = cp.as_float((plan or {}).get("budget"))
     C = cp.frontier_budgets(res, extra=[pb] if math.isfinite(pb) else [])
-    fr = cp.compute_optimal(res, C)
+    fr = cp.compute_optimal(res, C, group=group)
     pct = f"{100 * fr['level']:g}%"
     data: list[dict] = []
     for key, name, rgb in (("N", fr["n"], "76,114,176"), ("D", fr["d"], "85,168,104")):
@@ -576,8 +576,10 @@ def _fig_frontier(res, plan: Mapping[str, Any] | None) -> dict:
                            if "N_low" in fr else "No bands: the fit has no bootstrap draws. ")
                         + "◇: minima of the runs' IsoFLOP parabolas, a cross-check."),
             "data": data,
-            "layout": _layout(f"compute-optimal allocation of {_e(res.law.name)}: D*/N* = "
-                              f"{ratio:.3g} at C = {C[-1]:.2g}",
+            "layout": _layout(f"compute-optimal allocation of {_e(res.law.name)}"
+                              + (f" (group {_e(fr['group'])})" if fr["group"] is not None
+                                 else "")
+                              + f": D*/N* = {ratio:.3g} at C = {C[-1]:.2g}",
                               _axis("training compute C = 6 N D (FLOPs)", True, C),
                               _axis("parameters N*, tokens D*", True,
                                     np.concatenate([fr["N_opt"], fr["D_opt"]])))}
@@ -1093,11 +1095,13 @@ def build_report(res, *, bench: Mapping[str, Any] | None = None,
     plan_main = plan if isinstance(plan, Mapping) else next(
         (p for p in (plan or []) if isinstance(p, Mapping)), None)
     source = "the requested point"
+    # a plan made for one group of a grouped fit is drawn on that group's curves
+    group = cp.plan_group(res, plan_main)
     if at is None:
         at = _plan_target(res, plan_main)
         source = "the plan's allocation" if at is not None else "ten times the largest run"
     try:
-        ext = cp.extrapolation_path(res, at)
+        ext = cp.extrapolation_path(res, at, group=group)
         no_ext = ""
     except InputError as exc:
         if source == "the requested point":
@@ -1123,7 +1127,7 @@ def build_report(res, *, bench: Mapping[str, Any] | None = None,
     if nd:
         figures.append(_fig_isoflop(res, hover))
         tick()
-        figures.append(_fig_frontier(res, plan_main))
+        figures.append(_fig_frontier(res, plan_main, group))
     tick()
     bench_figs = _figs_bench(bench) if bench is not None else []
     tick()

@@ -466,6 +466,7 @@ def plot_frontier(res, *, C: Sequence[float] | None = None, group: str | None = 
         If the law is not a law of N and D.
     """
     ax = _ax(ax)
+    group = cp.plan_group(res, plan, group)
     pb = cp.as_float((plan or {}).get("budget"))
     if C is None:
         C = cp.frontier_budgets(res, extra=[pb] if math.isfinite(pb) else [])
@@ -503,7 +504,8 @@ def plot_frontier(res, *, C: Sequence[float] | None = None, group: str | None = 
     ax.set_xlabel("training compute C = 6 N D (FLOPs)")
     ax.set_ylabel("parameters N*, tokens D*")
     ratio = fr["D_opt"][-1] / fr["N_opt"][-1]
-    ax.set_title(f"compute-optimal allocation of {res.law.name} ({fr['method']}); "
+    where = f", group {fr['group']}" if fr["group"] is not None else ""
+    ax.set_title(f"compute-optimal allocation of {res.law.name} ({fr['method']}{where}); "
                  f"D*/N* = {ratio:.3g} at C = {fr['C'][-1]:.2g}", fontsize="medium")
     ax.legend(fontsize="small", frameon=False)
     ax.grid(True, which="major", alpha=0.25)
