@@ -372,3 +372,30 @@ def test_figures_transformers_and_discover_settings_check_their_types(fitted, tm
     save_figure(fig, buffer, fmt="png")
     assert buffer.getvalue()[:4] == b"\x89PNG"
 
+
+
+def test_to_json_is_strict_json_that_reads_back(frame):
+    """``FitResult.to_json`` writes what the CLI writes: no NaN or Infinity tokens (other JSON
+    readers refuse them), infinite bounds as "inf", and ``from_dict`` reads it back."""
+    import json
+
+    from scalinglaws._format import json_ready
+
+    law = sl.formula_law("E + A/N**a", ["N"], bounds={"E": (-math.inf, math.inf),
+                                                      "A": (0, math.inf)})
+    # a target below zero leaves the log-space metrics undefined (NaN)
+    shifted = frame.assign(loss=frame.loss - 2.5)
+    res = sl.Fitter(n_starts=8, space="raw").fit(law, make_dataset(shifted, {"N": "N"}, "loss"))
+    assert any(isinstance(v, float) and math.isnan(v) for v in res.metrics.values())
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    record = json.loads(res.to_json(), parse_constant=refuse)
+    assert "inf" in json.dumps(record["law_spec"])
+    back = sl.FitResult.from_dict(record)
+    assert back.params == pytest.approx(res.params, rel=1e-12)
+    assert [p.upper for p in back.law.params] == [p.upper for p in res.law.params]
+    assert math.isinf(res.law.params[0].upper)
+    assert json_ready({"a": float("nan"), "b": np.float32(-np.inf), 3: np.arange(2)}) == {
+        "a": None, "b": "-inf", "3": [0, 1]}

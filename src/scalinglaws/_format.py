@@ -1,12 +1,48 @@
-"""Text rendering: numbers rounded by their uncertainty, and the fit summary."""
+"""Text rendering: numbers rounded by their uncertainty, the fit summary, strict-JSON records."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from .fit import FitResult
+
+
+def json_ready(o: Any) -> Any:
+    """A copy of ``o`` that strict JSON can hold: NaN becomes ``None``, ±infinity the strings
+    ``"inf"``/``"-inf"``, numpy scalars and arrays plain Python values, keys text.
+
+    Parameters
+    ----------
+    o : object
+        Nested dicts, lists, tuples, arrays and numbers.
+
+    Returns
+    -------
+    object
+        The same structure, ready for ``json.dumps(..., allow_nan=False)``.
+    """
+    if isinstance(o, dict):
+        return {str(k): json_ready(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [json_ready(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return json_ready(o.tolist())
+    if isinstance(o, (np.floating, float)):
+        f = float(o)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        return f
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    return o
 
 
 def round_by_uncertainty(value: float, err: float, digits: int = 2) -> tuple[str, str]:

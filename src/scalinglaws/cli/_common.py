@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import numpy as np
-
 from .._errors import InputError, LawError
+from .._format import json_ready
 from ..laws import FormulaLaw, Law, catalogue_names, formula_law, get_law
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -275,28 +274,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, force: bool) -> 
 
 def dumps(obj: Any) -> str:
     """JSON text with NaN/inf written as null-safe strings and numpy types converted."""
-    return json.dumps(_clean(obj), indent=2) + "\n"
-
-
-def _clean(o: Any) -> Any:
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    if isinstance(o, np.ndarray):
-        return _clean(o.tolist())
-    if isinstance(o, (np.floating, float)):
-        f = float(o)
-        if math.isnan(f):
-            return None
-        if math.isinf(f):
-            return "inf" if f > 0 else "-inf"
-        return f
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    return o
+    return json.dumps(json_ready(obj), indent=2) + "\n"
 
 
 class Progress:

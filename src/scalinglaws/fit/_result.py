@@ -440,8 +440,10 @@ class FitResult:
                              "'scalinglaws fit ... -o FIT.json'") from None
 
     def to_json(self, **kwargs) -> str:
-        """The :meth:`to_dict` record as JSON text."""
-        return json.dumps(self.to_dict(), allow_nan=True, **kwargs)
+        """The :meth:`to_dict` record as strict JSON text (NaN as null, infinity as ``"inf"``)."""
+        from .._format import json_ready
+
+        return json.dumps(json_ready(self.to_dict()), allow_nan=False, **kwargs)
 
     def __repr__(self) -> str:
         return (f"<FitResult {self.law.name}: status={self.status}, n={self.n}, "
