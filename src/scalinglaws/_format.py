@@ -79,7 +79,20 @@ def round_by_uncertainty(value: float, err: float, digits: int = 2) -> tuple[str
 
 def fmt_num(x: float, sig: int = 5) -> str:
     """Compact general format with ``sig`` significant figures; ``-`` for a value that is
-    undefined (None or NaN, which JSON records write as null)."""
+    undefined (None or NaN, which JSON records write as null).
+
+    Parameters
+    ----------
+    x : float or None
+        The number (an int is formatted alike).
+    sig : int, default 5
+        Significant figures.
+
+    Returns
+    -------
+    str
+        ``format(x, f".{sig}g")``; ``"inf"`` or ``"-inf"`` for an infinite float.
+    """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     if isinstance(x, float) and not math.isfinite(x):

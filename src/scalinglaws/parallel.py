@@ -117,7 +117,20 @@ def run_tasks(
 
 
 def failure_reason(exc: BaseException) -> str:
-    """One line describing an exception: the message of our own errors, else type and message."""
+    """One line describing an exception: the message of our own errors, else type and message.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception raised by a task.
+
+    Returns
+    -------
+    str
+        The message with runs of white space (newlines included) collapsed to single spaces;
+        for a :class:`ScalingLawsError` the message alone, for any other exception
+        ``"TypeName: message"``. The type name alone when the message is empty.
+    """
     text = " ".join(str(exc).split())
     if isinstance(exc, ScalingLawsError):
         return text or type(exc).__name__

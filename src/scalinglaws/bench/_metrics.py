@@ -45,6 +45,21 @@ def r2(y: npt.ArrayLike, pred: npt.ArrayLike) -> float | None:
 
     The SLDBench definition, ``1 - MSE / Var(y)`` with the population variance of the
     held-out values themselves. None for fewer than two rows or constant ``y``.
+
+    Parameters
+    ----------
+    y, pred : array_like
+        Observed values and predictions of the same rows (flattened; equal sizes).
+
+    Returns
+    -------
+    float or None
+        R² (1.0 for exact predictions, negative when worse than the mean of ``y``), or None.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` and ``pred`` have different numbers of values.
     """
     y, pred = _arrays(y, pred)
     nmse_value = nmse(y, pred)
@@ -52,7 +67,24 @@ def r2(y: npt.ArrayLike, pred: npt.ArrayLike) -> float | None:
 
 
 def nmse(y: npt.ArrayLike, pred: npt.ArrayLike) -> float | None:
-    """Normalised mean squared error ``sum((pred - y)**2) / sum((y - mean(y))**2)`` (= 1 - R²)."""
+    """Normalised mean squared error ``sum((pred - y)**2) / sum((y - mean(y))**2)`` (= 1 - R²).
+
+    Parameters
+    ----------
+    y, pred : array_like
+        Observed values and predictions of the same rows (flattened; equal sizes).
+
+    Returns
+    -------
+    float or None
+        The error (0.0 for exact predictions), or None for fewer than two rows or constant
+        ``y``.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` and ``pred`` have different numbers of values.
+    """
     y, pred = _arrays(y, pred)
     denominator = _spread(y, 2)
     if denominator is None:
@@ -61,7 +93,24 @@ def nmse(y: npt.ArrayLike, pred: npt.ArrayLike) -> float | None:
 
 
 def nmae(y: npt.ArrayLike, pred: npt.ArrayLike) -> float | None:
-    """Normalised mean absolute error ``sum|pred - y| / sum|y - mean(y)|``."""
+    """Normalised mean absolute error ``sum|pred - y| / sum|y - mean(y)|``.
+
+    Parameters
+    ----------
+    y, pred : array_like
+        Observed values and predictions of the same rows (flattened; equal sizes).
+
+    Returns
+    -------
+    float or None
+        The error (0.0 for exact predictions), or None for fewer than two rows or constant
+        ``y``.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` and ``pred`` have different numbers of values.
+    """
     y, pred = _arrays(y, pred)
     denominator = _spread(y, 1)
     if denominator is None:
@@ -73,6 +122,21 @@ def are(y: npt.ArrayLike, pred: npt.ArrayLike) -> float | None:
     """Mean absolute relative error ``mean(|pred - y| / |y|)`` (a fraction, not a percentage).
 
     None when a value of ``y`` is zero or there are no rows.
+
+    Parameters
+    ----------
+    y, pred : array_like
+        Observed values and predictions of the same rows (flattened; equal sizes).
+
+    Returns
+    -------
+    float or None
+        The mean relative error, or None.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` and ``pred`` have different numbers of values.
     """
     y, pred = _arrays(y, pred)
     if y.size == 0 or np.any(y == 0):
@@ -84,6 +148,21 @@ def log_rmse(y: npt.ArrayLike, pred: npt.ArrayLike) -> float | None:
     """Root mean squared error of natural-log predictions ``sqrt(mean((log pred - log y)**2))``.
 
     None when there are no rows or a value or prediction is not positive.
+
+    Parameters
+    ----------
+    y, pred : array_like
+        Observed values and predictions of the same rows (flattened; equal sizes).
+
+    Returns
+    -------
+    float or None
+        The error in natural-log units, or None.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` and ``pred`` have different numbers of values.
     """
     y, pred = _arrays(y, pred)
     if y.size == 0 or np.any(y <= 0) or np.any(pred <= 0):

@@ -98,7 +98,22 @@ class BenchSettings:
         Fitter(delta=self.delta, space=self.space, n_starts=self.n_starts, seed=self.seed)
 
     def fitter(self, loss: Loss, law: Law, grouped: bool) -> Fitter:
-        """The :class:`~scalinglaws.Fitter` for one law and objective."""
+        """The :class:`~scalinglaws.Fitter` for one law and objective.
+
+        Parameters
+        ----------
+        loss : {"huber", "l2"}
+            The objective.
+        law : Law
+            The law to fit; only the parameters of :attr:`share` that it has are shared.
+        grouped : bool
+            Whether the dataset has groups; without groups no parameter is shared.
+
+        Returns
+        -------
+        Fitter
+            With this run's ``delta``, ``space``, ``n_starts`` and ``seed``.
+        """
         shared = tuple(p for p in self.share if p in law.param_names) if grouped else ()
         return Fitter(loss=loss, delta=self.delta, space=self.space, n_starts=self.n_starts,
                       seed=self.seed, shared=shared)

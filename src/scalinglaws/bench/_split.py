@@ -69,7 +69,22 @@ class Threshold:
 
     def test_mask(self, values: np.ndarray, groups: np.ndarray | None,
                   kept: np.ndarray | None = None) -> np.ndarray:
-        """Rows held out, for the column's values (``groups`` and ``kept`` are not used)."""
+        """Rows held out, for the column's values (``groups`` and ``kept`` are not used).
+
+        Parameters
+        ----------
+        values : ndarray of float
+            The rule's column, one value per row.
+        groups : ndarray or None
+            Group label of each row (not used).
+        kept : ndarray of bool, optional
+            Rows not excluded by a published split (not used).
+
+        Returns
+        -------
+        ndarray of bool
+            True where ``values OP value`` holds.
+        """
         return _OPERATORS[self.op](values, self.value)
 
 
@@ -102,7 +117,24 @@ class Largest:
     def test_mask(self, values: np.ndarray, groups: np.ndarray | None,
                   kept: np.ndarray | None = None) -> np.ndarray:
         """Rows held out: within each group, those at its ``count`` largest distinct values
-        among the ``kept`` rows (all rows by default; excluded rows never count)."""
+        among the ``kept`` rows (all rows by default; excluded rows never count).
+
+        Parameters
+        ----------
+        values : ndarray of float
+            The rule's column, one value per row.
+        groups : ndarray or None
+            Group label of each row; None treats all rows as one group.
+        kept : ndarray of bool, optional
+            Rows that may be held out (those not excluded by a published split); None keeps
+            every row.
+
+        Returns
+        -------
+        ndarray of bool
+            True for the kept rows at or above the ``count``-th largest distinct value of
+            their group (every kept row of a group with fewer distinct values).
+        """
         mask = np.zeros(values.shape, bool)
         kept = np.ones(values.shape, bool) if kept is None else kept
         labels = np.zeros(values.shape, int) if groups is None else groups
@@ -119,6 +151,15 @@ SplitRule = Threshold | Largest
 
 def parse_threshold(text: str) -> Threshold:
     """Parse ``"COLUMN>=VALUE"`` (also ``>``, ``<=``, ``<``, ``==``).
+
+    Parameters
+    ----------
+    text : str
+        The rule, as given to ``--holdout``; spaces around the parts are ignored.
+
+    Returns
+    -------
+    Threshold
 
     Raises
     ------
@@ -143,6 +184,16 @@ def parse_threshold(text: str) -> Threshold:
 
 def parse_largest(text: str) -> Largest:
     """Parse ``"COLUMN"`` or ``"COLUMN:K"`` (hold out the K largest distinct values).
+
+    Parameters
+    ----------
+    text : str
+        The rule, as given to ``--holdout-largest``; K is 1 when left out. The column name
+        is what precedes the last ``:``.
+
+    Returns
+    -------
+    Largest
 
     Raises
     ------

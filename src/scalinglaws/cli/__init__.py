@@ -61,7 +61,20 @@ def _register_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``scalinglaws`` console script."""
+    """Entry point of the ``scalinglaws`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command-line arguments, without the program name; None reads ``sys.argv``.
+
+    Notes
+    -----
+    Errors are printed as one line on stderr and end the process: exit status 2 for an
+    :class:`InputError` or another :class:`ScalingLawsError` (except a :class:`FitError`),
+    1 for a failed fit, an interruption or an unexpected error (re-raised with its traceback
+    when ``SCALINGLAWS_DEBUG`` is set), and click's own status for usage errors.
+    """
     try:
         with warnings.catch_warnings():
             # fit warnings are part of the command's own output; data warnings (rows dropped

@@ -20,7 +20,28 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def parse_pairs(values: Iterable[str], option: str, *, split_commas: bool = True) -> dict[str, str]:
-    """Parse ``NAME=VALUE`` options (repeatable, or comma-separated) into a dict."""
+    """Parse ``NAME=VALUE`` options (repeatable, or comma-separated) into a dict.
+
+    Parameters
+    ----------
+    values : iterable of str
+        The option's values, one per use of the option.
+    option : str
+        The option's name (``"--input"``...), for messages.
+    split_commas : bool, default True
+        Whether one value may hold several pairs separated by commas; empty parts are
+        skipped. Names and values are stripped of surrounding spaces.
+
+    Returns
+    -------
+    dict of str to str
+        ``{NAME: VALUE}`` in the order given.
+
+    Raises
+    ------
+    InputError
+        If a part has no ``=``, an empty name or value, or a name is given twice.
+    """
     out: dict[str, str] = {}
     for raw in values:
         parts = raw.split(",") if split_commas else [raw]
@@ -41,7 +62,25 @@ def parse_pairs(values: Iterable[str], option: str, *, split_commas: bool = True
 
 
 def parse_float(text: str, option: str, name: str) -> float:
-    """A float from option text, with a clear error."""
+    """A float from option text, with a clear error.
+
+    Parameters
+    ----------
+    text : str
+        The number; ``inf``, ``+inf``, ``infinity``, ``-inf`` and ``-infinity`` (any case)
+        are infinities.
+    option, name : str
+        The option and the name it sets, for messages.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InputError
+        If the text is not a number, or is NaN.
+    """
     t = text.strip().lower()
     if t in ("inf", "+inf", "infinity"):
         return math.inf
@@ -57,7 +96,24 @@ def parse_float(text: str, option: str, name: str) -> float:
 
 
 def parse_bounds(values: Iterable[str]) -> dict[str, tuple[float, float]]:
-    """``--bound alpha=0:2`` options into ``{name: (lower, upper)}``."""
+    """``--bound alpha=0:2`` options into ``{name: (lower, upper)}``.
+
+    Parameters
+    ----------
+    values : iterable of str
+        ``NAME=LOWER:UPPER`` values of ``--bound`` (one pair each, commas are not
+        separators); an empty LOWER is ``-inf`` and an empty UPPER ``inf``.
+
+    Returns
+    -------
+    dict of str to (float, float)
+
+    Raises
+    ------
+    InputError
+        If a value is not ``NAME=LOWER:UPPER``, a bound is not a number, a name is given
+        twice, or the lower bound is not below the upper one.
+    """
     out = {}
     for k, v in parse_pairs(values, "--bound", split_commas=False).items():
         if ":" not in v:
@@ -83,7 +139,18 @@ class LawFile:
 def is_law_file(text: str) -> bool:
     """Whether ``--law`` text names a file (``law.json``, or any path after ``@``) rather than a
     catalogue name or a formula (a formula cannot contain ``.json``: attribute access is not
-    allowed in formulas)."""
+    allowed in formulas).
+
+    Parameters
+    ----------
+    text : str
+        The ``--law`` value; surrounding spaces are ignored and the suffix is matched in any
+        case.
+
+    Returns
+    -------
+    bool
+    """
     text = text.strip()
     return text.startswith("@") or text.lower().endswith(".json")
 
@@ -92,10 +159,23 @@ def read_law_file(text: str) -> LawFile:
     """Read ``--law law.json``: a law saved by ``discover --save-law``, or the law of a fit
     saved by ``fit -o`` (with its input columns and shared parameters).
 
+    Parameters
+    ----------
+    text : str
+        The ``--law`` value: a path, optionally after ``@``.
+
+    Returns
+    -------
+    LawFile
+        The rebuilt law, ``{law input: column}`` (empty when the file records none) and the
+        shared parameters.
+
     Raises
     ------
     InputError
-        The file is missing, is not JSON, or holds neither record.
+        The file is missing, is not JSON, or holds neither record; the law cannot be
+        rebuilt; or its columns or shared parameters are damaged or name what the law does
+        not have.
     """
     from ..fit._result import law_from_spec
 
@@ -149,6 +229,31 @@ def resolve_law(text: str, *, input_names: Sequence[str], n_inputs: int | None,
     For a formula, names found in ``input_names`` (``--input`` keys, then table columns) are the
     inputs and every other name is a parameter. A file (``law.json``, or ``@PATH``) is read by
     :func:`read_law_file`.
+
+    Parameters
+    ----------
+    text : str
+        The ``--law`` value: a file, a catalogue name (an identifier) or a formula.
+    input_names : sequence of str
+        Names that are inputs of a formula; not used for a catalogue law or a file.
+    n_inputs : int or None
+        Number of inputs, for catalogue laws whose inputs vary in number (``mixture``);
+        None takes the catalogue's default.
+    bounds : mapping of str to (float, float)
+        Parameter bounds from ``--bound``; they replace the law's own bounds of those
+        parameters.
+
+    Returns
+    -------
+    Law
+
+    Raises
+    ------
+    InputError
+        From :func:`read_law_file`, for a file that cannot be read.
+    LawError
+        For an unknown catalogue name, an invalid formula, or a bound on a parameter the law
+        does not have.
     """
     text = text.strip()
     if is_law_file(text):
@@ -244,6 +349,21 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, force: bool) -> 
     The text goes to a temporary file in the same folder, renamed over ``path`` once complete,
     so an interrupted write never leaves a partial file. A link keeps pointing to its (new)
     target; a device or a pipe is written through.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    data : str or bytes
+        The content; text is written as UTF-8.
+    force : bool
+        Whether an existing file may be replaced.
+
+    Raises
+    ------
+    InputError
+        If ``path`` cannot be written (see :func:`check_output`) or the temporary file cannot
+        be created.
     """
     p = check_output(path, force=force)
     mode = "wb" if isinstance(data, bytes) else "w"
@@ -273,7 +393,19 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, force: bool) -> 
 
 
 def dumps(obj: Any) -> str:
-    """JSON text with NaN/inf written as null-safe strings and numpy types converted."""
+    """JSON text: NaN as null, ±infinity as "inf"/"-inf", numpy types as plain values.
+
+    Parameters
+    ----------
+    obj : object
+        Nested dicts, lists, tuples, arrays and numbers (see :func:`json_ready`).
+
+    Returns
+    -------
+    str
+        JSON indented by two spaces, ending with a newline; NaN is ``null`` and ±infinity
+        the strings ``"inf"`` and ``"-inf"``.
+    """
     return json.dumps(json_ready(obj), indent=2) + "\n"
 
 

@@ -164,6 +164,24 @@ class Dataset:
         """The rows selected by a boolean mask of length ``n`` or by integer positions.
 
         Every per-row array is selected alike; names and counts are kept.
+
+        Parameters
+        ----------
+        mask_or_index : array_like of bool or int
+            A boolean mask with one value per row, or integer positions (taken in the order
+            given, as numpy indexing does); an empty sequence selects no rows.
+
+        Returns
+        -------
+        Dataset
+            A new Dataset holding the selected rows.
+
+        Raises
+        ------
+        ValueError
+            If a mask's shape is not ``(n,)``.
+        TypeError
+            If the selection is neither boolean nor integer.
         """
         index = np.asarray(mask_or_index)
         if index.dtype == bool:

@@ -68,6 +68,13 @@ class Term:
     deps: tuple[str, ...] = ()
 
     def order_key(self) -> tuple:
+        """Sort key that puts terms in the canonical order of rendering.
+
+        Returns
+        -------
+        tuple
+            ``(position of kind in BASE_KINDS + BOWL_KINDS, inputs, deps)``.
+        """
         kinds = BASE_KINDS + BOWL_KINDS
         return (kinds.index(self.kind), self.inputs, self.deps)
 
@@ -112,10 +119,12 @@ class Form:
 
     @property
     def base(self) -> tuple[Term, ...]:
+        """The base terms (kinds in ``BASE_KINDS``), in canonical order."""
         return tuple(t for t in self.terms if t.kind in BASE_KINDS)
 
     @property
     def bowls(self) -> tuple[Term, ...]:
+        """The bowls and cross terms (kinds in ``BOWL_KINDS``), in canonical order."""
         return tuple(t for t in self.terms if t.kind in BOWL_KINDS)
 
     def key(self) -> str:
@@ -192,7 +201,22 @@ class _Names:
 
 
 def render(form: Form, infos: tuple[InputInfo, ...]) -> Rendered:
-    """Render a form to its fitted and readable formulas, bounds and shared parameters."""
+    """Render a form to its fitted and readable formulas, bounds and shared parameters.
+
+    Parameters
+    ----------
+    form : Form
+        The law form to render.
+    infos : tuple of InputInfo
+        The inputs of the data; their names are kept out of the parameter names, and their
+        ranges and reference values set the bounds of locations and the centres of optima.
+
+    Returns
+    -------
+    Rendered
+        The fitted and readable formulas, definitions, bounds, shared parameters and the
+        parameter names in order of appearance.
+    """
     info = {i.name: i for i in infos}
     names = _Names(set(info))
     bounds: dict[str, tuple[float, float]] = {}
@@ -386,7 +410,22 @@ def n_params(form: Form, infos: tuple[InputInfo, ...]) -> int:
 
 
 def initial_forms(infos: tuple[InputInfo, ...], *, grouped: bool) -> list[Form]:
-    """The first generation: simple additive laws in each kind of input."""
+    """The first generation: simple additive laws in each kind of input.
+
+    Parameters
+    ----------
+    infos : tuple of InputInfo
+        The inputs of the data; their kinds decide the terms (power laws for scales, bowls
+        for positive inputs, shifted powers, logarithms and a linear term or an exponential
+        link for fractions, linear terms for real inputs).
+    grouped : bool
+        Whether the data has groups (not used: the first generation is the same either way).
+
+    Returns
+    -------
+    list of Form
+        Distinct forms (by :meth:`Form.key`), each with at least one term or a link.
+    """
     scales = [i.name for i in infos if i.kind == "scale"]
     hypers = [i.name for i in infos if i.kind == "positive"]
     fracs = [i.name for i in infos if i.kind == "fraction"]
@@ -429,7 +468,28 @@ def initial_forms(infos: tuple[InputInfo, ...], *, grouped: bool) -> list[Form]:
 
 def expand(form: Form, infos: tuple[InputInfo, ...], *, grouped: bool,
            pairs: list[tuple[str, str]], allow_sharing: bool) -> Iterator[Form]:
-    """Every form one move away from ``form`` (duplicates are removed by the caller)."""
+    """Every form one move away from ``form`` (duplicates are removed by the caller).
+
+    Parameters
+    ----------
+    form : Form
+        The form to move from.
+    infos : tuple of InputInfo
+        The inputs of the data; their kinds decide which terms may be added or enriched.
+    grouped : bool
+        Whether the data has groups; sharing moves are made only when it has.
+    pairs : list of (str, str)
+        ``(total, unique)`` input pairs that may become effective quantities (see
+        :func:`~scalinglaws.discover._inputs.repeat_pairs`); a pair is offered only when
+        ``total`` appears in a term.
+    allow_sharing : bool
+        Whether to change which parameters are shared across groups (with ``grouped``).
+
+    Yields
+    ------
+    Form
+        Each neighbouring form, possibly with repeats.
+    """
     kinds = {i.name: i.kind for i in infos}
     scales = [i.name for i in infos if i.kind == "scale"]
     positives = [i.name for i in infos if i.kind in ("scale", "positive")]

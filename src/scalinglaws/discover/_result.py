@@ -111,7 +111,24 @@ class Candidate:
     def fit_command(self, data: str, target: str | None = None,
                     options: Sequence[str] = ()) -> str:
         """The ``scalinglaws fit`` command that fits this law to ``target`` of ``data``, with
-        the ``fit`` options in ``options`` (how the data was read and fitted) at its end."""
+        the ``fit`` options in ``options`` (how the data was read and fitted) at its end.
+
+        Parameters
+        ----------
+        data : str
+            The data argument of the command (a path).
+        target : str, optional
+            The target column, passed as ``--target``; left out when None.
+        options : sequence of str, optional
+            Further ``fit`` options, appended as given.
+
+        Returns
+        -------
+        str
+            The command line, each part quoted for a POSIX shell. A catalogue law is named by
+            ``--law NAME`` with every ``--input``; a formula is given in full with its renamed
+            inputs and its ``--bound`` options. ``--share`` lists the shared parameters.
+        """
         parts = ["scalinglaws", "fit", data]
         if target is not None:
             parts += ["--target", target]
@@ -242,7 +259,20 @@ class Discovery:
         return self.selected.fit_command(self.source or "DATA", self.target, self.fit_options())
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
-        """JSON-ready record; ``top`` limits the candidates listed (all by default)."""
+        """JSON-ready record; ``top`` limits the candidates listed (all by default).
+
+        Parameters
+        ----------
+        top : int, optional
+            Number of best-ranked candidates to list (one more when a stack leads the
+            ranking, so that the laws it averages are listed); None lists every candidate.
+
+        Returns
+        -------
+        dict
+            The selected law (with its law record and ``fit`` command), the candidates, the
+            inputs, folds, search, stack, split sizes, settings and provenance.
+        """
         cands = self.candidates if top is None else self.candidates[:self._shown(top)]
         sel = None
         if self.selected is not None:
@@ -270,7 +300,20 @@ class Discovery:
         return top + 1 if stacked else top
 
     def summary(self, top: int = 10) -> str:
-        """Readable text: inputs, folds, the ranking and the selected law."""
+        """Readable text: inputs, folds, the ranking and the selected law.
+
+        Parameters
+        ----------
+        top : int, default 10
+            Number of best-ranked candidates to list (one more when a stack leads the
+            ranking); failed candidates are never listed.
+
+        Returns
+        -------
+        str
+            Multi-line text: the inputs, folds and search, the ranking table, the verdict
+            and, when a law was selected, its formula, LaTeX and ``scalinglaws fit`` command.
+        """
         lines = [f"discover  {self.dataset}: target {self.target} ({self.n_train} train rows, "
                  f"{self.n_test} test rows)"]
         kinds = ", ".join(f"{i['name']} ({i['kind']})" for i in self.inputs)
@@ -357,7 +400,21 @@ class DiscoveryReport:
         return float(sum(scores) / len(scores))  # type: ignore[arg-type]
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
-        """JSON-ready record: the single target's record, or ``results`` per target."""
+        """JSON-ready record: the single target's record, or ``results`` per target.
+
+        Parameters
+        ----------
+        top : int, optional
+            Number of best-ranked candidates listed per target (see
+            :meth:`Discovery.to_dict`); None lists every candidate.
+
+        Returns
+        -------
+        dict
+            With one target, that target's :meth:`Discovery.to_dict`; otherwise the
+            targets, the mean test R², whether every selected law extrapolates, and the
+            record of each target under ``results``.
+        """
         if len(self.results) == 1:
             return self.results[0].to_dict(top)
         return {"dataset": self.dataset, "targets": [r.target for r in self.results],
@@ -366,7 +423,19 @@ class DiscoveryReport:
                 "results": [r.to_dict(top) for r in self.results]}
 
     def summary(self, top: int = 10) -> str:
-        """Readable text for every target."""
+        """Readable text for every target.
+
+        Parameters
+        ----------
+        top : int, default 10
+            Number of best-ranked candidates listed per target (see :meth:`Discovery.summary`).
+
+        Returns
+        -------
+        str
+            The summaries of the targets separated by blank lines, followed by the mean test R²
+            when there are several targets and it is defined.
+        """
         parts = [r.summary(top) for r in self.results]
         text = "\n\n".join(parts)
         if len(self.results) > 1 and self.test_r2 is not None:

@@ -20,7 +20,26 @@ STATUSES = ("converged", "at_bound", "ill_conditioned", "failed")
 
 
 def law_spec(law: Law) -> dict:
-    """A JSON-ready description from which :func:`law_from_spec` rebuilds the law."""
+    """A JSON-ready description from which :func:`law_from_spec` rebuilds the law.
+
+    Parameters
+    ----------
+    law : Law
+        A catalogue law or a formula law.
+
+    Returns
+    -------
+    dict
+        ``{"kind": "catalogue", "name"}`` (with ``n_inputs`` for a law whose number of
+        inputs varies) for a catalogue law; otherwise ``{"kind": "formula", "name",
+        "formula", "inputs", "bounds"}``, with only the finite bounds and infinities written
+        as ``"inf"``/``"-inf"``.
+
+    Raises
+    ------
+    LawError
+        If the law is neither in the catalogue nor a formula law.
+    """
     try:
         entry = catalogue_entry(law.name)
     except LawError:
@@ -40,7 +59,27 @@ def law_spec(law: Law) -> dict:
 
 
 def law_from_spec(spec: Mapping[str, Any]) -> Law:
-    """Rebuild a law recorded by :func:`law_spec`."""
+    """Rebuild a law recorded by :func:`law_spec`.
+
+    Parameters
+    ----------
+    spec : mapping
+        A record with ``kind`` ``"catalogue"`` (``name``, optional ``n_inputs``) or
+        ``"formula"`` (``formula``, ``inputs``, optional ``bounds`` and ``name``).
+
+    Returns
+    -------
+    Law
+
+    Raises
+    ------
+    InputError
+        If ``kind`` is neither ``"catalogue"`` nor ``"formula"``.
+    LawError
+        If the catalogue name is unknown or the formula is invalid.
+    KeyError
+        If an entry the kind needs is missing.
+    """
     kind = spec.get("kind")
     if kind == "catalogue":
         return get_law(spec["name"], n_inputs=spec.get("n_inputs"))
@@ -126,7 +165,50 @@ class FitResult:
     @classmethod
     def build(cls, *, law, spec, data, X, y, codes, labels, theta, objective, converged, draws,
               fitter, problems, joint, n_failed=0) -> FitResult:
-        """Assemble a result and its diagnostics (used by :class:`Fitter`)."""
+        """Assemble a result and its diagnostics (used by :class:`Fitter`).
+
+        Every warning found is also emitted as a :class:`FitWarning`.
+
+        Parameters
+        ----------
+        law : Law
+            The fitted law.
+        spec : mapping
+            Its record from :func:`law_spec`.
+        data : Dataset
+            The data fitted (for its columns, target, rows, groups, hash and provenance).
+        X : mapping of str to ndarray
+            Input values of the rows fitted, keyed by the law's input names.
+        y : ndarray
+            Target values of those rows.
+        codes : ndarray of int
+            Group index of each row (into ``labels``; all zeros without groups).
+        labels : list of str
+            Group labels, one per row of ``theta``.
+        theta : ndarray, shape (G, P)
+            Fitted parameters, one row per group.
+        objective : float
+            Final value of the objective (summed over groups).
+        converged : bool
+            Whether every solve converged before its iteration limit.
+        draws : ndarray, shape (B, G, P), or None
+            Bootstrap refits.
+        fitter : Fitter
+            The fitter, for its residual space, level, shared parameters, settings and seed.
+        problems : list of solver problems
+            One per group, for the condition number and the influence of each run.
+        joint : solver problem or None
+            The joint problem when parameters are shared across groups; it then replaces
+            ``problems`` in the diagnostics.
+        n_failed : int, default 0
+            Bootstrap refits that failed and were dropped (reported as a warning).
+
+        Returns
+        -------
+        FitResult
+            With its status (``failed``, ``at_bound``, ``ill_conditioned`` or ``converged``),
+            warnings, metrics, diagnostics, data and provenance.
+        """
         grouped = getattr(data, "group", None) is not None
         th_rows = theta[codes]
         pred = np.asarray(law.predict(X, th_rows[None]))[0]
@@ -218,10 +300,21 @@ class FitResult:
     def ci(self, level: float | None = None) -> dict:
         """Percentile bootstrap intervals of the parameters, same nesting as :attr:`params`.
 
+        Parameters
+        ----------
+        level : float, optional
+            Coverage of the intervals, strictly between 0 and 1 (default: the fit's level,
+            0.95 unless set); NaN draws are ignored.
+
+        Returns
+        -------
+        dict
+            ``{name: (low, high)}``, or ``{group: {name: (low, high)}}`` with groups.
+
         Raises
         ------
         InputError
-            If the fit has no bootstrap draws.
+            If the fit has no bootstrap draws, or ``level`` is not a number between 0 and 1.
         """
         if self.draws is None or len(self.draws) == 0:
             raise InputError("this fit has no bootstrap draws: fit again with --bootstrap K "
@@ -380,10 +473,20 @@ class FitResult:
     def from_dict(cls, d: Mapping[str, Any]) -> FitResult:
         """Rebuild a result saved with :meth:`to_dict`.
 
+        Parameters
+        ----------
+        d : mapping
+            The record, as written by :meth:`to_dict` or read back from :meth:`to_json` text.
+
+        Returns
+        -------
+        FitResult
+
         Raises
         ------
         InputError
-            If the dict is not a saved fit.
+            If the dict is not a saved fit, or a damaged one (missing or malformed entries,
+            non-finite parameters, sizes that do not match).
         """
         try:
             law = law_from_spec(d["law_spec"])
@@ -440,7 +543,18 @@ class FitResult:
                              "'scalinglaws fit ... -o FIT.json'") from None
 
     def to_json(self, **kwargs) -> str:
-        """The :meth:`to_dict` record as strict JSON text (NaN as null, infinity as ``"inf"``)."""
+        """The :meth:`to_dict` record as strict JSON text (NaN as null, infinity as ``"inf"``).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`json.dumps` (``indent``, ``sort_keys``...); ``allow_nan`` is set
+            to False and cannot be given.
+
+        Returns
+        -------
+        str
+        """
         from .._format import json_ready
 
         return json.dumps(json_ready(self.to_dict()), allow_nan=False, **kwargs)

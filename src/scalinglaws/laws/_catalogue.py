@@ -557,7 +557,24 @@ def catalogue_names() -> list[str]:
 
 
 def catalogue_entry(name: str) -> Entry:
-    """The catalogue entry for ``name``; :class:`LawError` listing the names if unknown."""
+    """The catalogue entry for ``name``; :class:`LawError` listing the names if unknown.
+
+    Parameters
+    ----------
+    name : str
+        Catalogue name (see :func:`catalogue_names`).
+
+    Returns
+    -------
+    Entry
+        The registered entry (law factory, example, summary, whether its number of inputs
+        varies).
+
+    Raises
+    ------
+    LawError
+        If ``name`` is not in the catalogue.
+    """
     try:
         return _ENTRIES[name]
     except KeyError:

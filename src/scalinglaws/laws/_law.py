@@ -28,7 +28,22 @@ class DataRange:
     use: Literal["range", "min", "max"] = "range"
 
     def resolve(self, X: Mapping[str, np.ndarray], y: np.ndarray) -> tuple[float, float]:
-        """Return the numeric range for the given data."""
+        """Return the numeric range for the given data.
+
+        Parameters
+        ----------
+        X : mapping of str to ndarray
+            Input values keyed by input name; must hold :attr:`var` unless it is ``"y"``.
+        y : ndarray
+            Target values.
+
+        Returns
+        -------
+        (float, float)
+            ``(lo * min(v), hi * max(v))`` for ``use="range"``, both factors applied to
+            ``min(v)`` for ``"min"`` or to ``max(v)`` for ``"max"``, over the finite values of
+            ``v``; ``(lo, hi)`` themselves when ``v`` has no finite value.
+        """
         v = np.asarray(y if self.var == "y" else X[self.var], dtype=float)
         v = v[np.isfinite(v)]
         if v.size == 0:
@@ -79,7 +94,23 @@ class Param:
 
     def typical_range(self, X: Mapping[str, np.ndarray] | None = None,
                       y: np.ndarray | None = None) -> tuple[float, float]:
-        """Numeric typical range, clipped to the bounds."""
+        """Numeric typical range, clipped to the bounds.
+
+        Parameters
+        ----------
+        X : mapping of str to ndarray, optional
+            Input values, used only when :attr:`typical` is a :class:`DataRange`.
+        y : ndarray, optional
+            Target values, likewise.
+
+        Returns
+        -------
+        (float, float)
+            ``(lo, hi)`` with ``lo < hi`` (a collapsed range is widened slightly) and, for a
+            log-scale parameter, ``lo > 0``. Without a typical range it is taken from the
+            finite bounds (``-1`` and ``lo + 2`` stand in for infinite ones), widened to at
+            least ``[1e-3, 1e3]`` for a log-scale parameter.
+        """
         t = self.typical
         if isinstance(t, DataRange):
             lo, hi = t.resolve(X or {}, np.asarray([] if y is None else y))
@@ -98,7 +129,25 @@ class Param:
         return (float(lo), float(hi))
 
     def with_bounds(self, lower: float, upper: float) -> Param:
-        """Return a copy with new bounds (and typical range set to them when finite)."""
+        """Return a copy with new bounds (and typical range set to them when finite).
+
+        Parameters
+        ----------
+        lower, upper : float
+            The new bounds (infinite for none); ``lower`` must be below ``upper``.
+
+        Returns
+        -------
+        Param
+            The scale becomes ``"linear"`` when a log-scale parameter gets a negative lower
+            bound, and ``"log"`` when both bounds are finite and positive with a ratio above
+            100.
+
+        Raises
+        ------
+        LawError
+            If ``lower`` is not below ``upper``.
+        """
         typical = self.typical
         if math.isfinite(lower) and math.isfinite(upper):
             typical = (lower, upper)
@@ -135,7 +184,22 @@ class Law:
         return len(self.params)
 
     def param(self, name: str) -> Param:
-        """Return the parameter called ``name``; raises :class:`LawError` if unknown."""
+        """Return the parameter called ``name``; raises :class:`LawError` if unknown.
+
+        Parameters
+        ----------
+        name : str
+            A parameter name of the law.
+
+        Returns
+        -------
+        Param
+
+        Raises
+        ------
+        LawError
+            If the law has no parameter called ``name`` (the message lists them).
+        """
         for p in self.params:
             if p.name == name:
                 return p
@@ -168,6 +232,13 @@ class Law:
 
     def jacobian(self, X: Mapping[str, np.ndarray], theta) -> tuple[np.ndarray, np.ndarray]:
         """Predictions and their exact derivatives with respect to the parameters.
+
+        Parameters
+        ----------
+        X : mapping of str to array
+            Input arrays of equal length ``n``, keyed by the law's input names.
+        theta : array_like or mapping
+            Parameters, shape ``(P,)`` or ``(S, P)``, or a mapping name -> value.
 
         Returns
         -------
@@ -220,6 +291,26 @@ class Law:
         """Offset ``(S, n)`` and basis ``(S, n, m)`` with ``f = offset + basis @ c_linear``.
 
         Only the non-linear entries of ``theta`` (shape ``(S, P)``) are used.
+
+        Parameters
+        ----------
+        X : mapping of str to array
+            Input arrays of equal length ``n``, keyed by the law's input names.
+        theta : ndarray, shape (S, P)
+            Parameter sets; the values of :attr:`linear_params` are ignored.
+
+        Returns
+        -------
+        offset : ndarray, shape (S, n)
+            The part of the formula without a linear parameter.
+        basis : ndarray, shape (S, n, m)
+            The factor of each of the ``m`` linear parameters, in the order of
+            :attr:`linear_params`.
+
+        Raises
+        ------
+        LawError
+            If the law has no linear parameters.
         """
         raise LawError(f"law {self.name!r} has no linear parameters")
 
@@ -345,6 +436,8 @@ class FormulaLaw(Law):
 
     @property
     def linear_params(self) -> tuple[str, ...]:
+        """Parameters that enter the formula linearly (solved exactly by the fitter), found by
+        decomposing the formula as ``offset + sum_k c_k * basis_k``."""
         return tuple(n for n, _ in self._linear)
 
     def _env(self, X, theta):

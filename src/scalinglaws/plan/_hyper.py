@@ -122,6 +122,15 @@ PRESCRIPTIONS: dict[str, Prescription] = {
 def prescription(name: str) -> Prescription:
     """A published prescription by name (``step_law`` or ``deepseek``).
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PRESCRIPTIONS`.
+
+    Returns
+    -------
+    Prescription
+
     Raises
     ------
     InputError
@@ -153,7 +162,19 @@ class PowerLaw:
         return v
 
     def formula(self, unit: str = "") -> str:
-        """Text form."""
+        """Text form.
+
+        Parameters
+        ----------
+        unit : str, optional
+            Appended after a space when not empty (``"tokens"``).
+
+        Returns
+        -------
+        str
+            The coefficient to 4 significant figures, then ``x^e`` for each variable with
+            signed exponents to 3 decimals, e.g. ``"1.79 N^-0.713 D^+0.307"``.
+        """
         return f"{self.coefficient:.4g} " + " ".join(
             f"{k}^{e:+.3f}" for k, e in self.exponents.items()) + (f" {unit}" if unit else "")
 
@@ -190,14 +211,46 @@ class HyperparameterFit:
     notes: tuple[str, ...] = ()
 
     def predict(self, N: float, D: float) -> dict[str, float]:
-        """Fitted optimum at ``(N, D)``: ``lr`` and ``batch_tokens``."""
+        """Fitted optimum at ``(N, D)``: ``lr`` and ``batch_tokens``.
+
+        Parameters
+        ----------
+        N : float
+            Non-embedding parameters.
+        D : float
+            Training tokens.
+
+        Returns
+        -------
+        dict
+            ``lr`` (the optimal peak learning rate) and ``batch_tokens`` (the optimal batch
+            size in tokens); each law uses only the variables it was fitted with.
+        """
         x = {"N": N, "D": D}
         return {"lr": self.lr_law(**{k: x[k] for k in self.lr_law.exponents}),
                 "batch_tokens": self.batch_law(**{k: x[k] for k in self.batch_law.exponents})}
 
     def comparison(self, name: str = "step_law") -> list[dict]:
         """Per cell: the optimum found in the data, the fitted law and a published
-        prescription (``lr_*``, ``batch_*``, and the ratios prescription / data)."""
+        prescription (``lr_*``, ``batch_*``, and the ratios prescription / data).
+
+        Parameters
+        ----------
+        name : str, default "step_law"
+            The prescription to compare with (see :func:`prescription`).
+
+        Returns
+        -------
+        list of dict
+            One per cell: ``N``, ``D``, ``lr_data``, ``lr_fit``, ``lr_published``,
+            ``batch_data``, ``batch_fit``, ``batch_published`` (tokens), ``lr_ratio`` and
+            ``batch_ratio``.
+
+        Raises
+        ------
+        InputError
+            For an unknown prescription.
+        """
         pres = prescription(name)
         rows = []
         for c in self.cells:
@@ -213,7 +266,25 @@ class HyperparameterFit:
 
     def to_dict(self, compare: str | None = "step_law") -> dict:
         """JSON-ready record (with the comparison table when ``compare`` names a
-        prescription)."""
+        prescription).
+
+        Parameters
+        ----------
+        compare : str or None, default "step_law"
+            The prescription to compare with; None (or an empty string) for no comparison.
+
+        Returns
+        -------
+        dict
+            The method, level, number of resamples, cells, both laws and notes; with
+            ``compare``, also ``compared_with`` (the prescription) and ``comparison``
+            (:meth:`comparison`).
+
+        Raises
+        ------
+        InputError
+            For an unknown prescription.
+        """
         d = {"method": self.method, "level": self.level, "n_draws": self.n_draws,
              "cells": [dict(c) for c in self.cells], "lr_law": self.lr_law.to_dict(),
              "batch_law": self.batch_law.to_dict(), "notes": list(self.notes)}
@@ -223,7 +294,23 @@ class HyperparameterFit:
         return d
 
     def summary(self, compare: str | None = "step_law") -> str:
-        """Readable text: the fitted laws beside the published one, and the per-cell table."""
+        """Readable text: the fitted laws beside the published one, and the per-cell table.
+
+        Parameters
+        ----------
+        compare : str or None, default "step_law"
+            The prescription shown beside the fitted laws, with the per-cell table and the
+            geometric-mean ratios; None (or an empty string) shows the fitted laws alone.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        InputError
+            For an unknown prescription.
+        """
         lvl = f"{100 * self.level:g}%"
         spread = (f"intervals {lvl} over {self.n_draws} resamples of the runs within cells"
                   if self.n_draws else "no intervals: pass bootstrap >= 10 (--bootstrap)")

@@ -135,7 +135,22 @@ class IsoflopAnalysis:
     level: float = 0.95
 
     def approach(self, i: int) -> ApproachResult:
-        """The result of approach ``i`` (1, 2 or 3)."""
+        """The result of approach ``i`` (1, 2 or 3).
+
+        Parameters
+        ----------
+        i : int
+            The approach number.
+
+        Returns
+        -------
+        ApproachResult
+
+        Raises
+        ------
+        KeyError
+            If the analysis has no result for approach ``i``.
+        """
         for a in self.approaches:
             if a.approach == i:
                 return a
