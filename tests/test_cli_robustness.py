@@ -544,3 +544,44 @@ def test_a_plan_for_one_group_is_drawn_on_that_groups_curves(capsys, tmp_path):
     assert code == 0, err
     code, _, err = cli(capsys, "report", fit, "--plan", plan, "-q", "-o", tmp_path / "r.html")
     assert code == 0, err
+
+
+def test_derived_records_say_which_fit_and_settings_they_come_from(capsys, fit_file, tmp_path,
+                                                                   runs):
+    """predict, plan (with --spread-from) and isoflop JSON records carry the package version,
+    the data hash and the fitter settings of the fit they come from."""
+    from scalinglaws import __version__
+
+    saved = json.loads(fit_file.read_text())
+    fitter = saved["provenance"]["fitter"]
+    code, out, err = cli(capsys, "predict", fit_file, "--at", "N=1e9,D=1e10", "--format",
+                         "json")
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["provenance"]["version"] == __version__
+    assert record["provenance"]["fit"]["file"] == str(fit_file)
+    assert record["provenance"]["fit"]["data_hash"] == saved["provenance"]["data_hash"]
+    assert record["provenance"]["fit"]["fitter"] == fitter
+    assert record["formula"] == saved["formula"]
+
+    code, out, err = cli(capsys, "plan", fit_file, "--budget", "1e21", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["model"]["provenance"]["fitter"] == fitter
+    code, out, err = cli(capsys, "plan", "--law", "chinchilla", "--params",
+                         "E=1.69,A=406.4,B=410.7,alpha=0.34,beta=0.28", "--budget", "1e21",
+                         "--spread-from", fit_file, "--format", "json")
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["model"]["provenance"] == {}  # published values: no fit of their own
+    assert record["spread_from"]["file"] == str(fit_file)
+    assert record["spread_from"]["data_hash"] == saved["provenance"]["data_hash"]
+    assert record["spread_from"]["fitter"] == fitter
+
+    path, _ = runs
+    code, out, err = cli(capsys, "isoflop", path, "--target", "loss", "--bootstrap", "0",
+                         "--format", "json")
+    assert code == 0, err
+    approach3 = [a for g in json.loads(out)["groups"] for a in g["approaches"]
+                 if a["approach"] == 3]
+    assert approach3 and approach3[0]["details"]["fitter"]["n_starts"] == 1024
+    assert approach3[0]["details"]["law"] == "chinchilla"

@@ -19,6 +19,7 @@ from .._errors import DataWarning, FitError, InputError, ScalingLawsError, Scali
 from ._common import (
     Progress,
     check_outputs,
+    fit_provenance,
     emit as _emit,
     read_fit as _read_fit,
     dumps,
@@ -416,7 +417,10 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
             r["pi"] = [float(out["pi_low"][i]), float(out["pi_high"][i])]
         records.append(r)
     if fmt == "json":
-        text = dumps({"law": law.name, "target": res.target, "level": lvl, "predictions": records})
+        text = dumps({"law": law.name, "formula": law.formula, "target": res.target,
+                      "level": lvl, "seed": seed, "predictions": records,
+                      "provenance": {"version": __version__,
+                                     "fit": fit_provenance(res, fit_file)}})
     elif fmt == "csv":
         flat = []
         for r in records:

@@ -465,6 +465,30 @@ def read_fit(path: str):
     return FitResult.from_dict(d)
 
 
+def fit_provenance(res, path: str) -> dict:
+    """Where a record derived from a saved fit comes from: the fit file and the fit's own
+    provenance (package version, data hash and source, fitter settings, seed).
+
+    Parameters
+    ----------
+    res : FitResult
+        The fit read from ``path``.
+    path : str
+        The fit file as given on the command line.
+
+    Returns
+    -------
+    dict
+        ``{"file", "formula", "version", "data_hash", "data_source", "fitter", "seed"}``, the
+        fit's provenance keys only where it has them.
+    """
+    prov = res.provenance or {}
+    out = {"file": str(path), "formula": res.law.formula}
+    out.update({k: prov[k] for k in ("version", "data_hash", "data_source", "fitter", "seed")
+                if k in prov})
+    return out
+
+
 __all__ = ["LawError", "Progress", "check_output", "check_outputs", "dumps", "emit",
-           "known_law_names", "parse_bounds", "parse_float", "parse_pairs", "read_fit",
-           "resolve_law", "write_atomic"]
+           "fit_provenance", "known_law_names", "parse_bounds", "parse_float", "parse_pairs",
+           "read_fit", "resolve_law", "write_atomic"]

@@ -15,7 +15,7 @@ from .. import __version__
 from .._errors import FitError, InputError
 from . import CONTEXT, cli
 from ._common import emit as _emit, read_fit as _read_fit
-from ._common import check_outputs, dumps, parse_float, parse_pairs
+from ._common import check_outputs, dumps, fit_provenance, parse_float, parse_pairs
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                        show_default=True, help="Output format.")
@@ -249,6 +249,7 @@ def plan_cmd(fit_file, budgets, target_loss, inference_tokens, lifetime_budget, 
         full = dict(zip(law.param_names, source.theta[0])) if hasattr(source, "theta") else {}
         full.update(given)
         draws = P.recentred_draws(spread_fit, full, group=group if spread_fit.groups else None)
+        spread_record = fit_provenance(spread_fit, spread_from)
         origin += (f"; intervals: the bootstrap spread of {spread_from} re-centred on these "
                    "values (an approximation: the given values carry no draws of their own)")
     fixed = _floats(fix, "--fix") if fix else None
@@ -303,6 +304,8 @@ def plan_cmd(fit_file, budgets, target_loss, inference_tokens, lifetime_budget, 
         texts.append(ip.summary())
     if fmt == "json":
         body = results[0] if len(results) == 1 else {"plans": results}
+        if spread_from:  # where the intervals come from
+            body = {**body, "spread_from": spread_record}
         _emit(dumps(_record(body)), output, force)
         return
     head = _model_line(fl)

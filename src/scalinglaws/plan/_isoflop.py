@@ -537,7 +537,8 @@ def _approach3(N, D, yv, B, seed, level, at, k, fitter) -> ApproachResult:
     return ApproachResult(3, True, exponent_N=alloc.exponent_N, exponent_D=alloc.exponent_D,
                           coefficient_N=coef, N_at=alloc.N_opt, D_at=alloc.D_opt, intervals=ivs,
                           n_draws=alloc.n_draws,
-                          details={"params": p, "status": res.status,
+                          details={"params": p, "status": res.status, "law": law.name,
+                                   "fitter": f.settings(),
                                    "ci": res.ci() if res.draws is not None and len(res.draws)
                                    else None},
                           warnings=warns)

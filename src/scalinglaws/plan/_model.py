@@ -114,13 +114,15 @@ class FittedLaw:
         return v
 
     def describe(self) -> dict:
-        """JSON-ready: law, estimate, number of draws, inputs, fixed values, origin."""
+        """JSON-ready: law, estimate, number of draws, inputs, fixed values, origin, and the
+        provenance of the fit it came from (package version, data hash and source, fitter
+        settings, seed)."""
         return {"law": self.law.name, "formula": self.law.formula, "params": self.params,
                 "n_draws": int(len(self.draws)) if self.has_draws else 0, "level": self.level,
                 "N_input": self.n_input, "D_input": self.d_input, "fixed": dict(self.fixed),
                 "group": self.group, "origin": self.origin,
                 "provenance": {k: self.provenance[k] for k in ("version", "data_hash",
-                                                                "data_source", "seed")
+                                                                "data_source", "fitter", "seed")
                                if k in self.provenance}}
 
 
@@ -267,7 +269,7 @@ def _runs_seen(result, group) -> dict[str, np.ndarray]:
         return {}
     keep = None
     if group is not None and data.get("group") is not None:
-        keep = np.array([g == group for g in data["group"]], bool)
+        keep = np.array([str(g) == str(group) for g in data["group"]], bool)
     out = {}
     for k, v in X.items():
         try:
