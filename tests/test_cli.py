@@ -413,3 +413,21 @@ def test_simulate_variadic_law_with_other_input_count():
         return
     line = assert_one_line_error(proc)
     assert "--params" in line and "--grid" in line
+
+
+def test_readme_shows_the_real_demo_output(tmp_path):
+    """The README's "Output of `scalinglaws demo`" block is what the command prints, run from
+    the repository root (only the report is written elsewhere here)."""
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text(encoding="utf-8")
+    block = text.split("Output of `scalinglaws demo`:", 1)[1].split("```text\n", 1)[1]
+    block = block.split("```", 1)[0]
+    proc = run_cli("demo", "--report", "", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    documented = "\n".join(ln for ln in block.splitlines() if not ln.startswith("report: "))
+    assert proc.stdout.rstrip("\n") == documented.rstrip("\n")
+    # the report line names the file relative to the working folder, as the README shows
+    proc = run_cli("demo", "--bootstrap", "0", "--report", "r.html", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1].startswith("report: ./r.html (")
+    assert (tmp_path / "r.html").is_file()

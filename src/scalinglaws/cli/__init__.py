@@ -533,6 +533,17 @@ def example_path() -> str:
     return str(files("scalinglaws") / "examples" / "chinchilla")
 
 
+def _shown_path(path) -> str:
+    """A path as the demo prints it: ``./relative`` under the working folder, else absolute."""
+    full = os.path.abspath(path)
+    here = os.getcwd()
+    try:
+        inside = os.path.commonpath([full, here]) == here
+    except ValueError:  # another drive
+        inside = False
+    return "./" + os.path.relpath(full, here).replace(os.sep, "/") if inside else full
+
+
 @cli.command("demo", context_settings=CONTEXT)
 @click.option("--bootstrap", type=click.IntRange(0), default=1000, show_default=True, metavar="K",
               help="Bootstrap refits for the intervals.")
@@ -569,9 +580,10 @@ def demo_cmd(bootstrap, seed, at, output, force, report_path, show_path, quiet):
         largest = ", ".join(f"{k} {float(np.max(data.X[k])):.3g}" for k in inside)
         click.echo(f"note: --at is not beyond the runs in {', '.join(inside)} (largest: "
                    f"{largest}); this prediction is not an extrapolation", err=True)
-    click.echo(f"Built-in example: {data.n} simulated runs in {path}")
+    shown = _shown_path(path)
+    click.echo(f"Built-in example: {data.n} simulated runs in {shown}")
     click.echo(f"(regenerate with: scalinglaws simulate --law chinchilla --seed 0 --noise 0.01 "
-               f"--target loss -o {path}/data.csv --force)\n")
+               f"--target loss -o {shown}/data.csv --force)\n")
     res = Fitter(bootstrap=bootstrap, seed=seed).fit(law, data,
                                                      progress=Progress("bootstrap", quiet=quiet))
     click.echo(res.summary())
@@ -596,5 +608,5 @@ def demo_cmd(bootstrap, seed, at, output, force, report_path, show_path, quiet):
         page = build_report(res, at=point, title="scalinglaws demo: the built-in example",
                             progress=Progress("report", quiet=quiet))
         write_atomic(report_path, page, force=force)
-        click.echo(f"\nreport: {os.path.abspath(report_path)} (one self-contained HTML file; "
+        click.echo(f"\nreport: {_shown_path(report_path)} (one self-contained HTML file; "
                    "open it in a browser, no network needed)")
