@@ -252,14 +252,19 @@ def test_plot_refuses_a_target_it_cannot_draw(capsys, fit_file, tmp_path):
 
 def test_discover_exits_1_when_no_law_can_be_fitted(capsys, runs, tmp_path):
     path, df = runs
-    df.assign(loss=3.0).to_csv(path, index=False)
     fit = tmp_path / "f.json"
+    # no law form has a single parameter: nothing can be fitted
     code, out, err = cli(capsys, "discover", path, "--inputs", "N,D", "--target", "loss",
-                         "--max-screened", "6", "--max-rounds", "0", "--starts", "16",
-                         "--jobs", "1", "--no-catalogue", "-q", "--save-fit", fit)
-    assert code == 1 and "NO LAW COULD BE FITTED" in out
+                         "--max-params", "1", "--jobs", "1", "--no-catalogue", "-q",
+                         "--save-fit", fit)
+    assert code == 1 and "NO LAW COULD BE FITTED" in out and "--max-params" in out
     assert "no law could be fitted for 'loss' and nothing was saved" in err
     assert not fit.exists()
+    # a constant target is refused before the search (exit 2), saying so
+    df.assign(loss=3.0).to_csv(path, index=False)
+    code, out, err = cli(capsys, "discover", path, "--inputs", "N,D", "--target", "loss",
+                         "--jobs", "1", "-q")
+    assert code == 2 and "is constant (3 on all 16 train rows" in err and not out
 
 
 def test_discover_names_the_row_that_stops_an_input_being_a_scale(capsys, runs):

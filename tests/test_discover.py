@@ -308,6 +308,30 @@ def test_says_when_no_law_extrapolates():
     assert "not validated for extrapolation" in text
 
 
+def test_noise_around_group_levels_is_not_a_discovery():
+    """Ten groups whose target is noise around a different level per group, unrelated to x:
+    per-group parameters reproduce the levels and the pooled validation R² is high (0.99), but
+    the law does no better than each group's mean, and the verdict says so. The same groups
+    with a real trend in x are a discovery."""
+    rng = np.random.default_rng(1)
+    g = np.repeat(np.arange(10), 12)
+    x = np.tile(np.geomspace(1e3, 1e8, 12), 10)
+    level = 2.0 + g
+    noise = make_dataset(pd.DataFrame({"x": x, "g": g, "y": level + rng.normal(0, 0.3, g.size)}),
+                         {"x": "x"}, "y", group="g", name="noise")
+    res = discover(noise, DiscoverSettings(catalogue=False, scales=("x",), **SMALL))
+    assert res.selected.validation_score > 0.9  # the levels alone score this
+    assert not res.extrapolates
+    assert res.verdict.startswith("NO LAW EXTRAPOLATES WELL") and "group's mean" in res.verdict
+    assert res.search["baseline"]["error_ratio"] > 0.5
+    trend = make_dataset(pd.DataFrame({"x": x, "g": g, "y": level + 30 * x ** -0.3
+                                       * np.exp(rng.normal(0, 0.003, g.size))}),
+                         {"x": "x"}, "y", group="g", name="trend")
+    res = discover(trend, DiscoverSettings(catalogue=False, scales=("x",), **SMALL))
+    assert res.extrapolates and res.verdict.startswith("found")
+    assert res.search["baseline"]["error_ratio"] < 0.1
+
+
 def test_unseen_dataset_with_few_runs_is_not_called_a_discovery():
     """bnsl_4digit_addition (an unseen dataset: 14 train runs along one scale, a sharp break
     after them): the validation holds out 4 points, too few to judge, and the verdict says so
@@ -640,3 +664,23 @@ def test_small_search_on_a_local_ray_instance(sim_discovery):
         ray.shutdown()
     assert res.to_dict() == sim_discovery.to_dict()
     assert not math.isnan(res.selected.validation_score)
+
+
+def test_constant_target_no_train_rows_and_test_only_groups_are_explained():
+    """A constant target and a split with no train rows are refused before the search, saying
+    what to do; test rows of a group the train split lacks are left unscored with a warning."""
+    x = np.geomspace(1e3, 1e8, 30)
+    flat = make_dataset(pd.DataFrame({"x": x, "y": 3.0 + 1e-12 * np.arange(30)}), {"x": "x"},
+                        "y", name="flat")
+    with pytest.raises(sl.InputError, match="constant .* nothing for a law to explain"):
+        discover(flat, DiscoverSettings(**SMALL))
+    frame = pd.DataFrame({"x": x, "y": 1.7 + 50 * x ** -0.3, "split": "test"})
+    with pytest.raises(sl.InputError, match="no train rows.*label the rows"):
+        discover(make_dataset(frame, {"x": "x"}, "y", split="split"), DiscoverSettings(**SMALL))
+    frame = pd.DataFrame({"x": np.concatenate([x, x[:6]]), "g": ["a"] * 30 + ["b"] * 6})
+    frame["y"] = 1.7 + 50 * frame.x ** -0.3
+    frame["split"] = ["train"] * 30 + ["test"] * 6
+    data = make_dataset(frame, {"x": "x"}, "y", group="g", split="split")
+    with pytest.warns(sl.DataWarning, match=r"1 group\(s\) of the test split have no train rows"):
+        res = discover(data, DiscoverSettings(catalogue=False, **SMALL))
+    assert res.selected.test_r2 is None

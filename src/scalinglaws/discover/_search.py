@@ -46,6 +46,9 @@ Log = Callable[[str], None]
 
 #: Fewest distinct held-out input points (over folds and groups) for a verdict of "found".
 MIN_HELD_POINTS = 5
+#: A law must at least halve the held-out squared error of the no-law baseline (each group's
+#: mean level) to be said to extrapolate well.
+MAX_BASELINE_RATIO = 0.5
 #: The verdict also compares the predictions of this many best laws ...
 PROBE_LAWS = 3
 #: ... at the largest runs with every scale input multiplied by this factor.
@@ -296,7 +299,9 @@ class _Search:
         self.data = data
         self.train = data.train() if data.split is not None else data
         if self.train.n == 0:
-            raise InputError("the data has no train rows")
+            raise InputError("the data has no train rows: every row of the split column is "
+                             "labelled test or excluded; label the rows to search on 'train', "
+                             "or leave the split out to search on every row")
         check_input_names(self.train.X)
         if settings.scales is not None:
             unknown = [c for c in settings.scales if c not in self.train.X]
@@ -323,6 +328,7 @@ class _Search:
         self.held_fold = np.concatenate([np.full(f.n_held_out, i)
                                          for i, f in enumerate(self.folds)])
         self.held_group = np.concatenate([self.codes[f.held_out] for f in self.folds])
+        self.base_held = self._baseline_held()
         held = np.logical_or.reduce([f.held_out for f in self.folds])
         M = np.column_stack([self.codes] + [np.asarray(v, float) for v in self.train.X.values()])
         self.n_points_held = int(np.unique(M[held], axis=0).shape[0])
@@ -386,6 +392,27 @@ class _Search:
             self.stopped_by_budget = True
             return cands[:n]
         return cands
+
+    def _baseline_held(self) -> np.ndarray:
+        """The no-law baseline's held-out predictions, in the order of ``y_held``: each held-out
+        row predicted by the mean of its group's fitted rows in that fold (the geometric mean
+        for a positive target; the fold's mean where the group has no fitted rows). A law that
+        does no better than this has learnt nothing but the groups' levels."""
+        y = np.asarray(self.train.y, float)
+        positive = bool(np.all(y > 0))
+        t = np.log(y) if positive else y
+        out = []
+        for f in self.folds:
+            fit = f.fit_mask
+            overall = float(np.mean(t[fit])) if fit.any() else float(np.mean(t))
+            held_codes = self.codes[f.held_out]
+            pred = np.full(held_codes.shape, overall)
+            for g in np.unique(held_codes):
+                mine = fit & (self.codes == g)
+                if mine.any():
+                    pred[held_codes == g] = float(np.mean(t[mine]))
+            out.append(np.exp(pred) if positive else pred)
+        return np.concatenate(out) if out else np.zeros(0)
 
     def _score(self, cands: list[_Cand], fitter: Fitter, kind: str) -> None:
         if not cands:
@@ -539,6 +566,11 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
     """
     settings = settings or DiscoverSettings()
     train_y = data.train().y if data.split is not None else data.y
+    if train_y.size and np.ptp(train_y) <= 1e-9 * max(float(np.max(np.abs(train_y))), 1e-300):
+        raise InputError(f"the target {data.target!r} is constant ({float(train_y[0]):g} on all "
+                         f"{train_y.size} train rows, to 1 part in 1e9): there is nothing for a "
+                         "law to explain; "
+                         "check that the target column is the one you meant")
     if settings.metric == "log_rmse" and not np.all(train_y > 0):
         raise InputError(f"--metric log_rmse compares logarithms, but the target "
                          f"{data.target!r} has values <= 0: choose another metric (r2, nmse, "
@@ -551,6 +583,14 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
     fits = _refit(search, report)
     test = data.test() if data.split is not None else None
     n_test = 0 if test is None else test.n
+    if n_test and test.group is not None and search.train.group is not None:
+        unseen = sorted(set(map(str, test.group)) - set(map(str, search.train.group)))
+        if unseen:
+            shown = ", ".join(unseen[:5]) + (" ..." if len(unseen) > 5 else "")
+            warnings.warn(f"{len(unseen)} group(s) of the test split have no train rows "
+                          f"({shown}): a law with per-group parameters cannot predict them, so "
+                          "no test score is given; move some of their rows to the train split "
+                          "to score them", DataWarning, stacklevel=2)
     stack, stack_note = _stack_candidate(search, ok, fits) if settings.stack else (None, None)
     first = 2 if stack is not None else 1
     candidates = []
@@ -580,8 +620,11 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
     max_error = settings.max_error if settings.max_error is not None else \
         DEFAULT_MAX_ERROR[settings.metric]
     spread = _spread(search, ok[:PROBE_LAWS], fits)
+    held = stack[0].held if stack is not None else (ok[0].held if ok else None)
+    baseline = _baseline(search, held, settings.metric)
     extrapolates, verdict = _verdict(selected, failed, settings.metric, max_error,
-                                     search.n_points_held, spread, settings.max_spread)
+                                     search.n_points_held, spread, settings.max_spread,
+                                     baseline, search.grouped)
     return Discovery(
         dataset=data.name, target=data.target, metric=settings.metric,
         candidates=tuple(candidates), selected=selected, extrapolates=extrapolates,
@@ -590,7 +633,8 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
         search={"rounds": search.rounds, "screened": search.n_screened,
                 "validated": len(search.validated), "probe_spread": spread,
                 "stopped_by_budget": search.stopped_by_budget,
-                "stopped_by_limit": search.stopped_by_limit, "space": search.space},
+                "stopped_by_limit": search.stopped_by_limit, "space": search.space,
+                "baseline": baseline},
         settings=settings.to_dict(),
         provenance={"package": "scalinglaws", "version": __version__,
                     "train_hash": search.train.hash(), "source": data.source},
@@ -702,7 +746,7 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     ranks = ", ".join(str(r) for _, r, _ in used)
     cand = _Cand(f"stack:{ranks}", f"stack of laws {ranks}", "stack", law,
                  {k: k for k in law.inputs}, sf.shared, sf.readable, [], dict(sf.bounds),
-                 validation=metrics, error=error, criterion=error)
+                 validation=metrics, error=error, criterion=error, held=cv)
     note = {"selected": True, "laws": [r for _, r, _ in used],
             "weights": [float(wk) for wk, _, _ in used], "best_single_validation": single,
             "validation_score": metrics[metric], "reason": None}
@@ -808,9 +852,36 @@ def _public(c: _Cand, rank: int, metric: str, params, test) -> Candidate:
         criterion=c.criterion, test=test, params=params, catalogue=c.catalogue, status=status)
 
 
+def _baseline(search: _Search, held: np.ndarray | None, metric: str) -> dict | None:
+    """How the selected law's held-out error compares with the no-law baseline's (each group's
+    mean of its fitted rows, :meth:`_Search._baseline_held`).
+
+    Returns
+    -------
+    dict or None
+        ``validation_score`` (the baseline's, in the metric) and ``error_ratio``: the selected
+        law's held-out squared error over the baseline's (for the metrics of absolute or log
+        errors, the square of the ratio of errors), so 1 means no better than the baseline.
+        None without held-out predictions or when the baseline is exact.
+    """
+    if held is None or held.shape != search.y_held.shape or not np.all(np.isfinite(held)):
+        return None
+    with np.errstate(all="ignore"):
+        law_value = score(search.y_held, held)[metric]
+        base_value = score(search.y_held, search.base_held)[metric]
+    law_err, base_err = metric_error(metric, law_value), metric_error(metric, base_value)
+    if not (math.isfinite(law_err) and math.isfinite(base_err)) or base_err <= 0:
+        return None
+    ratio = law_err / base_err
+    if metric not in ("r2", "nmse"):  # errors, not squared errors
+        ratio = ratio ** 2
+    return {"validation_score": base_value, "error_ratio": float(ratio)}
+
+
 def _verdict(selected: Candidate | None, failed: list[_Cand], metric: str,
              max_error: float, n_points: int, spread: float | None,
-             max_spread: float) -> tuple[bool, str]:
+             max_spread: float, baseline: dict | None = None,
+             grouped: bool = False) -> tuple[bool, str]:
     name = "R²" if metric == "r2" else metric
     if n_points < MIN_HELD_POINTS:
         shown = "" if selected is None or selected.validation_score is None else \
@@ -828,6 +899,16 @@ def _verdict(selected: Candidate | None, failed: list[_Cand], metric: str,
     limit = 1 - max_error if metric == "r2" else max_error
     cmp = ">=" if metric == "r2" else "<="
     value = selected.validation_score
+    if err <= max_error and baseline is not None \
+            and baseline["error_ratio"] > MAX_BASELINE_RATIO:
+        what = ("predicting each group's mean level (the mean of its fitted rows)" if grouped
+                else "predicting the mean of the fitted rows")
+        return False, (f"NO LAW EXTRAPOLATES WELL: the selected law validates with {name} "
+                       f"{value:.5f}, but no better than {what}, which validates with {name} "
+                       f"{baseline['validation_score']:.5f}: its held-out squared error is "
+                       f"{baseline['error_ratio']:.2f} times the baseline's (at most "
+                       f"{MAX_BASELINE_RATIO:g} required). The score comes from the levels, not "
+                       "from a trend the law found; do not use these laws to extrapolate.")
     if err <= max_error and spread is not None and spread > max_spread:
         return False, (f"NOT DETERMINED BY THE DATA: the selected law validates with {name} "
                        f"{value:.5f}, but the {PROBE_LAWS} best laws disagree by "
