@@ -684,3 +684,17 @@ def test_constant_target_no_train_rows_and_test_only_groups_are_explained():
     with pytest.warns(sl.DataWarning, match=r"1 group\(s\) of the test split have no train rows"):
         res = discover(data, DiscoverSettings(catalogue=False, **SMALL))
     assert res.selected.test_r2 is None
+
+
+def test_fit_command_renames_a_parameter_named_like_the_target(sim_discovery):
+    """``fit`` reads a name that is a column as an input: a parameter named like the target
+    column gets another name in the printed command (formula, bounds and shared list)."""
+    sel = replace(sim_discovery.selected, catalogue=None, formula="E + A1/params**a1",
+                  inputs={"params": "params"}, bounds={"a1": (0.0, 3.0)}, shared=("a1",))
+    cmd = shlex.split(sel.fit_command("d.csv", "a1"))
+    assert cmd[cmd.index("--law") + 1] == "E + A1/params**a1_"
+    assert "a1_=0:3" in cmd and cmd[cmd.index("--share") + 1] == "a1_"
+    assert cmd[cmd.index("--target") + 1] == "a1"
+    # a target that is not a parameter leaves the formula as it is
+    cmd = shlex.split(sel.fit_command("d.csv", "loss"))
+    assert cmd[cmd.index("--law") + 1] == "E + A1/params**a1"

@@ -137,14 +137,27 @@ class Candidate:
             for k, v in self.inputs.items():
                 parts += ["--input", f"{k}={v}"]
         else:
-            parts += ["--law", self.formula]
+            from ._stack import rename
+
+            # a parameter named like the target column would be read by ``fit`` as that
+            # column: give it another name in the command
+            names: dict[str, str] = {}
+            if target is not None and target not in self.inputs and \
+                    rename(self.formula, {target: "\0"}) != self.formula:
+                new = target + "_"
+                while rename(self.formula, {new: "\0"}) != self.formula or new in self.inputs:
+                    new += "_"
+                names[target] = new
+            parts += ["--law", rename(self.formula, names)]
             for k, v in self.inputs.items():
                 if k != v:
                     parts += ["--input", f"{k}={v}"]
             for k, (a, b) in self.bounds.items():
-                parts += ["--bound", f"{k}={_bound_text(a)}:{_bound_text(b)}"]
-        if self.shared:
-            parts += ["--share", ",".join(self.shared)]
+                parts += ["--bound", f"{names.get(k, k)}={_bound_text(a)}:{_bound_text(b)}"]
+        shared = [names.get(k, k) for k in self.shared] if self.catalogue is None else \
+            list(self.shared)
+        if shared:
+            parts += ["--share", ",".join(shared)]
         parts += list(options)
         return " ".join(shlex.quote(p) for p in parts)
 
