@@ -698,3 +698,15 @@ def test_fit_command_renames_a_parameter_named_like_the_target(sim_discovery):
     # a target that is not a parameter leaves the formula as it is
     cmd = shlex.split(sel.fit_command("d.csv", "loss"))
     assert cmd[cmd.index("--law") + 1] == "E + A1/params**a1"
+
+
+def test_record_counts_the_rows_dropped():
+    """Rows dropped for missing values are counted in the record, not only on stderr."""
+    x = np.geomspace(1e3, 1e8, 30)
+    frame = pd.DataFrame({"x": x, "y": 1.7 + 50 * x ** -0.3})
+    frame.loc[[3, 7], "y"] = np.nan
+    with pytest.warns(sl.DataWarning):
+        data = make_dataset(frame, {"x": "x"}, "y", nan_policy="drop")
+    res = discover(data, DiscoverSettings(catalogue=False, **SMALL))
+    assert res.to_dict()["provenance"]["rows_dropped"] == 2
+    assert res.n_train == 28
