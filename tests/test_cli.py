@@ -98,6 +98,7 @@ def test_text_in_a_numeric_column(runs, tmp_path):
                                                                                 "abc")))
     line = assert_one_line_error(run_cli("fit", path, *FIT_ARGS))
     assert "column 'N' row 3" in line and "'abc' is not a number" in line
+    assert "fix the value, or, if the column holds labels" in line and "(--group)" in line
 
 
 def test_nan_in_the_target(runs, tmp_path):

@@ -165,8 +165,12 @@ def make_dataset(
         not_numbers.append(bad)
     if found := _first(not_numbers):
         column, i = numeric[found[0]], found[1]
+        hint = ("fix the value, or, if the column holds labels, use it to group the runs "
+                "(--group) instead of as an input" if column in mapping.values()
+                else "fix the value")
         raise DataError(
-            f"column '{column}' row {rows[i]}: {show(frame[column].iloc[i])} is not a number"
+            f"column '{column}' row {rows[i]}: {show(frame[column].iloc[i])} is not a number; "
+            + hint
         )
 
     missing = [(c, ~np.isfinite(values[c])) for c in numeric]
