@@ -710,3 +710,14 @@ def test_record_counts_the_rows_dropped():
     res = discover(data, DiscoverSettings(catalogue=False, **SMALL))
     assert res.to_dict()["provenance"]["rows_dropped"] == 2
     assert res.n_train == 28
+
+
+def test_too_few_distinct_points_is_said_plainly():
+    """Thirty rows at two input values cannot be validated: the message counts distinct points,
+    not rows."""
+    x = np.repeat([1e3, 1e4], 15)
+    data = make_dataset(pd.DataFrame({"x": x, "y": 2 + 5 * x ** -0.3 + 1e-3 * np.arange(30)}),
+                        {"x": "x"}, "y")
+    with pytest.raises(sl.InputError, match=r"30 train rows hold at most 2 distinct input "
+                                            r"point\(s\), and a group needs at least 4"):
+        discover(data, DiscoverSettings(**SMALL))

@@ -321,9 +321,15 @@ class _Search:
                                                   origins=settings.origins,
                                                   seed=settings.seed)
         if not self.folds:
-            raise InputError(f"{self.train.n} train rows are too few to validate a law: every "
-                             "group needs at least 4 distinct input points (3 to fit, 1 to "
-                             "predict)")
+            M = np.column_stack([self.codes]
+                                + [np.asarray(v, float) for v in self.train.X.values()])
+            distinct = max(len(np.unique(M[self.codes == g], axis=0))
+                           for g in np.unique(self.codes))
+            where = " in any group" if self.grouped else ""
+            raise InputError(f"too few distinct input points to validate a law: the "
+                             f"{self.train.n} train rows hold at most {distinct} distinct "
+                             f"input point(s){where}, and a group needs at least 4 (3 to fit, 1 "
+                             "to predict); add runs at other input values")
         self.y_held = np.concatenate([self.train.y[f.held_out] for f in self.folds])
         self.held_fold = np.concatenate([np.full(f.n_held_out, i)
                                          for i, f in enumerate(self.folds)])
