@@ -332,6 +332,26 @@ def test_noise_around_group_levels_is_not_a_discovery():
     assert res.search["baseline"]["error_ratio"] < 0.1
 
 
+def test_the_search_does_not_depend_on_the_unit_of_the_target():
+    """The same runs with the target in units of 1e-12 select the same law with the same
+    scores (the fits used to stop at the fitter's amplitude floor, and another law won). The
+    searched forms are linear in their amplitudes; a catalogue law that is not (m4) is fitted
+    in the target's own unit, so the catalogue is left out here."""
+    rng = np.random.default_rng(2)
+    x = np.geomspace(1e3, 1e8, 24)
+    y = (1.7 + 50 * x ** -0.3) * np.exp(rng.normal(0, 0.003, x.size))
+    results = []
+    for s in (1.0, 1e-12):
+        data = make_dataset(pd.DataFrame({"x": x, "y": s * y}), {"x": "x"}, "y", name="unit")
+        results.append(discover(data, DiscoverSettings(scales=("x",), catalogue=False,
+                                                       **SMALL)))
+    ref, res = results
+    assert res.selected.formula == ref.selected.formula
+    for a, b in zip(res.candidates[:3], ref.candidates[:3]):
+        assert a.formula == b.formula
+        assert a.validation_score == pytest.approx(b.validation_score, abs=1e-7)
+
+
 def test_unseen_dataset_with_few_runs_is_not_called_a_discovery():
     """bnsl_4digit_addition (an unseen dataset: 14 train runs along one scale, a sharp break
     after them): the validation holds out 4 points, too few to judge, and the verdict says so

@@ -373,6 +373,58 @@ def test_a_scale_parameter_at_the_fitters_floor_says_so():
     assert floor["floor"] > 0 and res.params["A"] <= floor["floor"] * np.e
 
 
+def _scaled(data, s):
+    frame = pd.DataFrame({"x": data.X["x"], "y": data.y * s})
+    if data.group is not None:
+        frame["g"] = data.group
+    return sl.make_dataset(frame, {"x": "x"}, "y", group="g" if data.group is not None else None)
+
+
+@pytest.mark.parametrize("s", [1e-20, 1e-9, 1e-4, 1e6, 1e15])
+@pytest.mark.parametrize("options", [{}, {"space": "raw", "loss": "l2"}])
+def test_the_fit_does_not_depend_on_the_unit_of_the_target(s, options):
+    """The same runs with the target in another unit give the same fit, with the linear
+    parameters in that unit: the same R², exponent, status and warnings. (At 1e-20 the amplitude
+    used to stop at the fitter's floor of 1.4e-13, R² -3076; at 1e-9 the offset E = 1.7e-9 was
+    said to sit at its lower bound 0.)"""
+    law, data = simulated()
+    ref = quiet_fit(Fitter(**options), law, data)
+    res = quiet_fit(Fitter(**options), law, _scaled(data, s))
+    assert res.status == ref.status == "converged"
+    assert res.warnings == ref.warnings and res.diagnostics["at_bound"] == []
+    assert res.metrics["r2"] == pytest.approx(ref.metrics["r2"], abs=1e-9)
+    assert res.params["alpha"] == pytest.approx(ref.params["alpha"], rel=1e-5)
+    for name in ("E", "A"):
+        assert res.params[name] == pytest.approx(ref.params[name] * s, rel=1e-5), name
+    unit = s * s if options else 1.0  # raw-space objectives are in the target's unit squared
+    assert res.objective == pytest.approx(ref.objective * unit, rel=1e-6)
+
+
+def test_a_shared_fit_with_bootstrap_does_not_depend_on_the_unit_of_the_target(grouped_data):
+    law, data = grouped_data
+    fitter = Fitter(shared=("alpha",), bootstrap=20)
+    ref = quiet_fit(fitter, law, data)
+    res = quiet_fit(fitter, law, _scaled(data, 1e-12))
+    assert res.status == ref.status == "converged"
+    for g in ("a", "b"):
+        assert res.params[g]["alpha"] == pytest.approx(ref.params[g]["alpha"], rel=1e-5)
+        assert res.params[g]["A"] == pytest.approx(ref.params[g]["A"] * 1e-12, rel=1e-5)
+        lo, hi = res.ci()[g]["E"]
+        ref_lo, ref_hi = ref.ci()[g]["E"]
+        assert (lo, hi) == pytest.approx((ref_lo * 1e-12, ref_hi * 1e-12), rel=1e-4)
+
+
+def test_the_target_unit_applies_only_to_laws_linear_in_their_amplitudes():
+    from scalinglaws.fit._solver import target_scale
+
+    y = np.array([2e-9, 3e-9, 5e-9])
+    assert target_scale(sl.get_law("power_offset"), y) == 1e-9
+    assert target_scale(sl.get_law("power_offset"), y * 1e9) == 1.0
+    assert target_scale(sl.get_law("power_offset"), y * 1e7) == 1.0  # within two decades of 1
+    assert target_scale(sl.get_law("m4"), y) == 1.0  # not linear in an amplitude
+    assert target_scale(sl.formula_law("1 + A*x**(-a)", ["x"]), y) == 1.0  # a constant term
+
+
 def test_fewer_scales_than_parameters_raises_data_error():
     law = sl.get_law("power_offset")
     frame = sl.simulate(law, grid={"x": [1e3, 1e4]}, seed=0)

@@ -163,19 +163,21 @@ class Fitter:
         fvals = np.empty(G)
         conv = np.empty(G, bool)
         problems: list[_solver.Problem] = []
+        scale = _solver.target_scale(law, y)
         for g in range(G):
             m = codes == g
             Xg = {k: v[m] for k, v in X.items()}
             pb = _solver.make_problem(law, Xg, y[m], loss=self.loss, delta=self.delta,
-                                      space=self.space)
+                                      space=self.space, scale=scale)
             U, f, c = self._minimise(pb, Xg, y[m])
             theta[g] = pb.natural(U)
-            fvals[g], conv[g] = f, c
+            fvals[g], conv[g] = pb.natural_objective(f), c
             problems.append(pb)
         joint = None
         if self.shared and G > 1:
             joint = _solver.make_problem(law, X, y, groups=codes, shared=self.shared,
-                                         loss=self.loss, delta=self.delta, space=self.space)
+                                         loss=self.loss, delta=self.delta, space=self.space,
+                                         scale=scale)
             U0 = _joint_starts(joint, theta, law, self.shared, X, y, codes, self.space)
             res = _solver.levenberg_marquardt(joint, U0, np.ones(len(y)), max_iter=self.max_iter * 2)
             b = int(np.argmin(res.f))
@@ -183,7 +185,7 @@ class Fitter:
                 raise FitError(f"{law.name}: the joint fit with shared {', '.join(self.shared)} "
                                "found no finite objective")
             theta = _unpack(joint, res.U[b], G, law.n_params)
-            fvals = np.array([res.f[b]])
+            fvals = np.array([joint.natural_objective(res.f[b])])
             conv = np.array([bool(res.converged[b])])
 
         draws, n_failed = None, 0
@@ -252,11 +254,13 @@ class Fitter:
                                      + f" is outside its bounds [{p.lower:g}, {p.upper:g}]")
                 theta[g, j] = min(max(v, p.lower), p.upper)
         problems, fvals = [], np.empty(G)
+        scale = _solver.target_scale(law, y)
         for g in range(G):
             m = codes == g
             pb = _solver.make_problem(law, {k: v[m] for k, v in X.items()}, y[m], loss=self.loss,
-                                      delta=self.delta, space=self.space)
-            fvals[g] = float(pb.objective(pb.internal(theta[g])[None], np.ones(int(m.sum())))[0])
+                                      delta=self.delta, space=self.space, scale=scale)
+            f = pb.objective(pb.internal(theta[g])[None], np.ones(int(m.sum())))[0]
+            fvals[g] = float(pb.natural_objective(f))
             problems.append(pb)
         return FitResult.build(
             law=law, spec=law_spec(law), data=data, X=X, y=y, codes=codes, labels=labels,

@@ -570,7 +570,9 @@ class FitResult:
 
 def _at_bounds(law: Law, theta: np.ndarray, labels, X, y) -> list[dict]:
     out = []
-    lo_u, hi_u, is_log = _solver.internal_bounds(law, X, y)
+    scale = _solver.target_scale(law, y)
+    lo_u, hi_u, is_log = _solver.internal_bounds(law, X, y, scale)
+    units = _solver.param_units(law, scale)
     for g in range(theta.shape[0]):
         for j, p in enumerate(law.params):
             v = theta[g, j]
@@ -579,12 +581,12 @@ def _at_bounds(law: Law, theta: np.ndarray, labels, X, y) -> list[dict]:
                     continue
                 floor = None
                 if is_log[j] and side == "lower" and bound == 0:
-                    floor = math.exp(lo_u[j])
+                    floor = math.exp(lo_u[j]) * units[j]
                     hit = v <= floor * math.e  # pinned near the internal floor
                 elif is_log[j] and bound > 0:  # a scale parameter: a relative test
                     hit = abs(v - bound) <= 1e-6 * bound
-                else:
-                    hit = abs(v - bound) <= 1e-6 * (1.0 + abs(bound))
+                else:  # in the unit the parameter was fitted in
+                    hit = abs(v - bound) <= 1e-6 * (units[j] + abs(bound))
                 if hit:
                     rec = {"param": p.name, "side": side, "bound": float(bound),
                            "group": labels[g] if labels is not None else None}

@@ -85,6 +85,8 @@ class Problem:
     loss: Loss = "huber"
     delta: float = 1e-3
     space: Space = "log"
+    unit: np.ndarray | None = None   # (K,) natural value of one internal unit (target scale)
+    rscale: float = 1.0              # raw-space residuals are divided by this
 
     @property
     def K(self) -> int:
@@ -97,13 +99,24 @@ class Problem:
     def natural(self, U: np.ndarray) -> np.ndarray:
         """Natural parameter values from internal coordinates (any leading shape)."""
         with np.errstate(over="ignore"):
-            return np.where(self.is_log, np.exp(U), U)
+            theta = np.where(self.is_log, np.exp(U), U)
+        return theta if self.unit is None else theta * self.unit
 
     def internal(self, theta: np.ndarray) -> np.ndarray:
         """Internal coordinates from natural values, clipped to the internal bounds."""
+        if self.unit is not None:
+            theta = theta / self.unit
         with np.errstate(divide="ignore", invalid="ignore"):
             U = np.where(self.is_log, np.log(np.maximum(theta, 0.0)), theta)
         return np.clip(U, self.lower, self.upper)
+
+    def _dnatural(self, theta: np.ndarray, is_log: np.ndarray, unit) -> np.ndarray:
+        """Derivative of natural values with respect to internal coordinates."""
+        return np.where(is_log, theta, 1.0 if unit is None else unit)
+
+    def _residuals(self, pred: np.ndarray) -> np.ndarray:
+        r = residuals(pred, self.y, self.space)
+        return r if self.rscale == 1.0 else r / self.rscale
 
     def model(self, U: np.ndarray, jac: bool = False):
         """Predictions ``(B, n)`` and, optionally, the Jacobian in internal coordinates."""
@@ -125,13 +138,22 @@ class Problem:
             rows = np.arange(n)
             for j in range(self.law.n_params):
                 Jk[:, rows, self.index[:, j]] = J[:, :, j]
-        Jk *= np.where(self.is_log, theta, 1.0)[:, None, :]
+        Jk *= self._dnatural(theta, self.is_log, self.unit)[:, None, :]
         return v, Jk
 
     def objective(self, U: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Objective for each row of ``U`` with weights ``w`` (``(n,)`` or ``(B, n)``)."""
+        """Objective for each row of ``U`` with weights ``w`` (``(n,)`` or ``(B, n)``).
+
+        In raw space with a target scale the residuals and the Huber threshold are both
+        divided by :attr:`rscale`, so the value is the objective in the data's units divided by
+        ``rscale**2`` (:meth:`natural_objective` undoes it).
+        """
         pred, _ = self.model(U)
-        return objective_value(residuals(pred, self.y, self.space), w, self.loss, self.delta)
+        return objective_value(self._residuals(pred), w, self.loss, self.delta / self.rscale)
+
+    def natural_objective(self, f):
+        """An objective value of :meth:`objective` in the data's units."""
+        return f * self.rscale ** 2
 
     def blocks(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Rows that share a parameter layout, and their slots: ``[(rows, slots (P,)), ...]``.
@@ -232,13 +254,18 @@ class Problem:
         pred = np.broadcast_to(v, (B, n))
         J = np.broadcast_to(J, (B, n, self.law.n_params))
         is_log = self.is_log if self.trivial_layout else self.is_log[self.index]
+        unit = self.unit
+        if unit is not None and not self.trivial_layout:
+            unit = unit[self.index]
         with np.errstate(all="ignore"):
-            scale = np.where(is_log, th, 1.0)
+            scale = self._dnatural(th, is_log, unit)
             J = J * (scale[:, None, :] if self.trivial_layout else scale)
-            r = residuals(pred, self.y, self.space)
+            r = self._residuals(pred)
             if self.space == "log":
                 J = J / pred[:, :, None]
-            om = w * irls_weight(r, self.loss, self.delta)
+            elif self.rscale != 1.0:
+                J = J / self.rscale
+            om = w * irls_weight(r, self.loss, self.delta / self.rscale)
             Jw = J * om[:, :, None]
             if self.trivial_layout:
                 g = np.einsum("bnk,bn->bk", Jw, r)
@@ -253,13 +280,54 @@ class Problem:
         return pred, g, H
 
 
+#: Targets whose typical magnitude is within this many decades of 1 are fitted as they are.
+SCALE_FREE_DECADES = 2
+
+
+def target_scale(law: Law, y) -> float:
+    """The unit in which the linear parameters of ``law`` are optimised for target ``y``.
+
+    The starting grids, the floors of amplitudes and the solver's tolerances are set for
+    targets of order one (losses, accuracies). A target far from that (a loss in units of
+    1e-9, a count of 1e12) would leave the fit to work at the edge of those ranges. When the
+    law is linear and offset-free in its linear parameters (``E + A/x**alpha``: scaling ``E``
+    and ``A`` by ``s`` scales the prediction by ``s``), the fit is done in units of
+    ``s = 10**round(log10(g))``, ``g`` the geometric mean of the non-zero ``|y|``, whenever
+    ``|log10 s|`` exceeds :data:`SCALE_FREE_DECADES`. Such a fit equals the fit of ``y / s``
+    with the linear parameters multiplied back by ``s``. Any other law, or a target of order
+    one, gives 1.
+
+    Parameters
+    ----------
+    law : Law
+    y : array_like
+        The target values.
+
+    Returns
+    -------
+    float
+        A power of ten (1.0 when no rescaling applies).
+    """
+    if not getattr(law, "homogeneous", False):
+        return 1.0
+    a = np.abs(np.asarray(y, float))
+    a = a[np.isfinite(a) & (a > 0)]
+    if a.size == 0:
+        return 1.0
+    e = int(round(float(np.mean(np.log10(a)))))
+    return 10.0 ** e if abs(e) > SCALE_FREE_DECADES else 1.0
+
+
 def make_problem(law: Law, X, y, *, groups: np.ndarray | None = None,
                  shared: tuple[str, ...] = (), loss: Loss = "huber", delta: float = 1e-3,
-                 space: Space = "log", typical_X=None, typical_y=None) -> Problem:
+                 space: Space = "log", typical_X=None, typical_y=None,
+                 scale: float = 1.0) -> Problem:
     """Build a :class:`Problem`.
 
     ``groups`` holds an integer group code per observation (``0..G-1``); parameters named in
-    ``shared`` get one slot for all groups, the others one slot per group.
+    ``shared`` get one slot for all groups, the others one slot per group. ``scale`` (from
+    :func:`target_scale`) is the natural value of one internal unit of each linear parameter;
+    in raw space the residuals are divided by it too.
     """
     n, P = len(y), law.n_params
     G = 1 if groups is None else int(groups.max()) + 1
@@ -274,23 +342,43 @@ def make_problem(law: Law, X, y, *, groups: np.ndarray | None = None,
             slots.extend([j] * G)
     slot_param = np.asarray(slots, dtype=int)
     lo, hi, is_log = internal_bounds(law, typical_X if typical_X is not None else X,
-                                     typical_y if typical_y is not None else y)
+                                     typical_y if typical_y is not None else y, scale)
+    unit = None
+    if scale != 1.0:
+        unit = param_units(law, scale)[slot_param]
     return Problem(law, X, np.asarray(y, float), index, slot_param, lo[slot_param],
-                   hi[slot_param], is_log[slot_param], loss, delta, space)
+                   hi[slot_param], is_log[slot_param], loss, delta, space, unit,
+                   scale if space == "raw" else 1.0)
 
 
-def internal_bounds(law: Law, X, y):
-    """Internal-coordinate bounds and log flags for each law parameter."""
+def param_units(law: Law, scale: float) -> np.ndarray:
+    """Natural value of one internal unit of each law parameter: ``scale`` for the linear
+    parameters, 1 for the others."""
+    lin = set(law.linear_params)
+    return np.array([scale if p.name in lin else 1.0 for p in law.params])
+
+
+def internal_bounds(law: Law, X, y, scale: float = 1.0):
+    """Internal-coordinate bounds and log flags for each law parameter.
+
+    With a target ``scale`` (:func:`target_scale`), the bounds of the linear parameters are
+    in units of ``scale``, and the typical range that sets the floor of an amplitude whose
+    lower bound is 0 is taken on the scaled target.
+    """
     P = law.n_params
     lo, hi, is_log = np.empty(P), np.empty(P), np.zeros(P, bool)
+    units = param_units(law, scale)
+    ys = y if scale == 1.0 else np.asarray(y, float) / scale
     for j, p in enumerate(law.params):
+        u = units[j]
+        lower, upper = p.lower / u, p.upper / u
         if p.scale == "log":
             is_log[j] = True
-            t_lo, _ = p.typical_range(X, y)
-            lo[j] = math.log(p.lower) if p.lower > 0 else math.log(t_lo) - 25.0
-            hi[j] = math.log(p.upper) if math.isfinite(p.upper) else math.inf
+            t_lo, _ = p.typical_range(X, ys if u != 1.0 else y)
+            lo[j] = math.log(lower) if lower > 0 else math.log(t_lo) - 25.0
+            hi[j] = math.log(upper) if math.isfinite(upper) else math.inf
         else:
-            lo[j], hi[j] = p.lower, p.upper
+            lo[j], hi[j] = lower, upper
     return lo, hi, is_log
 
 

@@ -287,6 +287,13 @@ class Law:
         """Parameters that enter the formula linearly (solved exactly by the fitter)."""
         return ()
 
+    @property
+    def homogeneous(self) -> bool:
+        """Whether multiplying every linear parameter by ``s`` multiplies the prediction by
+        ``s`` (the formula is a sum of linear terms with no other term); the fitter then
+        works in the target's own unit (:func:`scalinglaws.fit._solver.target_scale`)."""
+        return False
+
     def linear_basis(self, X: Mapping[str, np.ndarray], theta: np.ndarray):
         """Offset ``(S, n)`` and basis ``(S, n, m)`` with ``f = offset + basis @ c_linear``.
 
@@ -439,6 +446,12 @@ class FormulaLaw(Law):
         """Parameters that enter the formula linearly (solved exactly by the fitter), found by
         decomposing the formula as ``offset + sum_k c_k * basis_k``."""
         return tuple(n for n, _ in self._linear)
+
+    @property
+    def homogeneous(self) -> bool:
+        """Whether the formula is ``sum_k c_k * basis_k`` with no other term, so that
+        multiplying every linear parameter ``c_k`` by ``s`` multiplies the prediction by ``s``."""
+        return bool(self._linear) and self._offset is None
 
     def _env(self, X, theta):
         env: dict[str, np.ndarray] = dict(X)
