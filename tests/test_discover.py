@@ -472,6 +472,48 @@ def test_cli_fit_command_keeps_groups_split_and_space(tmp_path):
             assert record["params"][group] == pytest.approx(params, rel=1e-6)
 
 
+def test_formula_names_for_columns_that_cannot_be_names():
+    from scalinglaws.discover import formula_names
+
+    assert formula_names(["model size", "n-params", "log", "2x", "_a", "tokens", "tokens!"],
+                         reserved=["loss"]) == {
+        "model_size": "model size", "n_params": "n-params", "log_": "log", "x_2x": "2x",
+        "x_a": "_a", "tokens": "tokens", "tokens_": "tokens!"}
+    assert formula_names(["a b"], reserved=["a_b"]) == {"a_b_": "a b"}
+
+
+def test_cli_columns_that_cannot_be_formula_names_are_mapped(tmp_path):
+    """A folder whose input columns are named 'model size' and 'log' (refused before, "rename
+    the column"): the formulas use model_size and log_, the record says which column each
+    reads, --scale takes the column, and the printed fit command reads the same columns."""
+    rng = np.random.default_rng(4)
+    n = np.repeat(np.geomspace(1e7, 1e9, 5), 4)
+    d = np.tile(np.geomspace(1e9, 1e11, 4), 5)
+    loss = (1.8 + 400 * n ** -0.34 + 900 * d ** -0.28) * np.exp(rng.normal(0, 0.002, 20))
+    pd.DataFrame({"model size": n, "log": d, "val loss": loss}).to_csv(tmp_path / "runs.csv",
+                                                                        index=False)
+    out = run_cli("discover", tmp_path / "runs.csv", "--inputs", "model size,log", "--target",
+                  "val loss", "--scale", "model size,log", "--max-rounds", "0", "--no-catalogue",
+                  "--starts", "64", "--jobs", "1", "--format", "json", "--save-fit",
+                  tmp_path / "fit.json", "-q")
+    assert out.returncode == 0, out.stderr
+    rec = json.loads(out.stdout)
+    assert [(i["name"], i["column"], i["kind"]) for i in rec["inputs"]] == [
+        ("model_size", "model size", "scale"), ("log_", "log", "scale")]
+    sel = rec["selected"]
+    assert sel["law"]["columns"] == {"model_size": "model size", "log_": "log"}
+    assert "model_size" in sel["formula"] and "log_" in sel["formula"]
+    command = shlex.split(sel["fit_command"])
+    assert "model_size=model size" in command and "log_=log" in command
+    again = run_cli(*command[1:], "--format", "json", "-q")
+    assert again.returncode == 0, again.stderr
+    saved = json.loads((tmp_path / "fit.json").read_text())
+    assert json.loads(again.stdout)["params"] == pytest.approx(saved["params"], rel=1e-6)
+    bad = run_cli("discover", tmp_path / "runs.csv", "--inputs", "model size,log", "--target",
+                  "val loss", "--scale", "model_size", "-q")
+    assert bad.returncode == 2 and "--scale model_size: not an input column" in bad.stderr
+
+
 def test_cli_saving_a_law_that_does_not_extrapolate_warns(tmp_path):
     rng = np.random.default_rng(0)
     df = chinchilla_frame()

@@ -32,7 +32,7 @@ from ._grammar import Form, Term, expand, initial_forms, render
 from ._inputs import InputInfo, analyse_inputs
 from ._latex import latex
 from ._result import Candidate, Discovery, DiscoveryReport
-from ._search import DiscoverSettings, Log, check_input_names, discover
+from ._search import DiscoverSettings, Log, discover, formula_names
 
 
 def load_for_discovery(path: str | os.PathLike[str], *, inputs: Sequence[str] | None = None,
@@ -46,7 +46,9 @@ def load_for_discovery(path: str | os.PathLike[str], *, inputs: Sequence[str] | 
         A folder with ``dataset.toml`` and ``data.csv``, or a table (CSV, Parquet, JSON).
     inputs : sequence of str, optional
         Input columns (default: the ``dataset.toml`` inputs). They become the names used in
-        formulas, so they must be identifiers.
+        formulas; a column name that cannot be one (``model size``, ``log``) is given the
+        nearest one that can (``model_size``, ``log_``, see :func:`formula_names`), and the
+        dataset's ``columns`` say which column each name reads.
     targets : sequence of str, optional
         Target columns (default: the ``dataset.toml`` targets).
     group, split : str, optional
@@ -61,8 +63,8 @@ def load_for_discovery(path: str | os.PathLike[str], *, inputs: Sequence[str] | 
     Raises
     ------
     InputError
-        If inputs or targets are neither given nor in a ``dataset.toml``, or a column name
-        cannot be used in a formula; :class:`~scalinglaws.DataError` for bad data.
+        If inputs or targets are neither given nor in a ``dataset.toml``;
+        :class:`~scalinglaws.DataError` for bad data.
     """
     for value, name in ((inputs, "inputs"), (targets, "targets")):
         if value is not None and (isinstance(value, str) or not all(
@@ -80,12 +82,11 @@ def load_for_discovery(path: str | os.PathLike[str], *, inputs: Sequence[str] | 
         if spec is None:
             raise InputError(f"{path}: no dataset.toml: name the target column with --target")
         targets = list(spec.targets)
-    check_input_names(inputs)
-    mapping = {c: c for c in inputs}
+    mapping = formula_names(inputs, reserved=targets)
     name = spec.name if spec is not None else Path(path).stem
     out = []
     for t in targets:
-        if t in mapping:
+        if t in inputs:
             raise InputError(f"column {t!r} cannot be both an input and the target")
         out.append(make_dataset(frame, mapping, t, spec=spec, group=group, split=split,
                                 nan_policy=nan_policy,  # type: ignore[arg-type]
@@ -119,6 +120,13 @@ def discover_path(path: str | os.PathLike[str], *, targets: Sequence[str] | None
                                   split=split, nan_policy=nan_policy)
     per = replace(settings, budget_seconds=settings.budget_seconds / len(datasets),
                   max_screened=max(1, settings.max_screened // len(datasets)))
+    if settings.scales is not None:  # named by column: the inputs' formula names
+        names = {col: k for k, col in datasets[0].columns.items()}
+        unknown = [c for c in settings.scales if c not in names]
+        if unknown:
+            raise InputError(f"--scale {', '.join(unknown)}: not an input column (inputs: "
+                             f"{', '.join(names)})")
+        per = replace(per, scales=tuple(names[c] for c in settings.scales))
     # how ``fit`` must read the data to refit a selected law as the search did
     read = [*(["--split", split] if split else []),
             *(["--nan-policy", nan_policy] if nan_policy != "raise" else [])]
@@ -133,6 +141,6 @@ def discover_path(path: str | os.PathLike[str], *, targets: Sequence[str] | None
 
 __all__ = [
     "Candidate", "DiscoverSettings", "Discovery", "DiscoveryReport", "Fold", "Form", "InputInfo",
-    "Term", "analyse_inputs", "discover", "discover_path", "expand", "initial_forms", "latex",
-    "load_for_discovery", "render", "validation_folds",
+    "Term", "analyse_inputs", "discover", "discover_path", "expand", "formula_names",
+    "initial_forms", "latex", "load_for_discovery", "render", "validation_folds",
 ]

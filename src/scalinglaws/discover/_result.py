@@ -329,7 +329,9 @@ class Discovery:
         """
         lines = [f"discover  {self.dataset}: target {self.target} ({self.n_train} train rows, "
                  f"{self.n_test} test rows)"]
-        kinds = ", ".join(f"{i['name']} ({i['kind']})" for i in self.inputs)
+        kinds = ", ".join(f"{i['name']}"
+                          + (f" = column {i['column']!r}" if i.get("column", i["name"]) != i["name"]
+                             else "") + f" ({i['kind']})" for i in self.inputs)
         lines.append(f"inputs    {kinds}")
         folds = "; ".join(f"{f['name']} ({f['held_out']} rows)" for f in self.folds)
         lines.append(f"validate  {folds}")

@@ -284,12 +284,58 @@ def _group_codes(data: Dataset) -> np.ndarray:
     return np.asarray(codes, int).ravel()
 
 
+def _usable(name: str) -> bool:
+    return (name.isidentifier() and not keyword.iskeyword(name) and name not in FUNCTIONS
+            and not name.startswith("_"))
+
+
+def formula_names(columns, reserved=()) -> dict[str, str]:
+    """Names for input columns in formulas: ``{name: column}``.
+
+    A column whose name is usable in a formula keeps it. Any other (``model size``,
+    ``lr-peak``, ``2x``, ``log``) gets the nearest usable name: characters other than letters,
+    digits and ``_`` become ``_``, a leading digit or ``_`` gets an ``x`` in front, a function
+    name or keyword an ``_`` behind, and ``_`` is added until the name is used by no other
+    input and none of ``reserved`` (the target columns).
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The input columns.
+    reserved : sequence of str, optional
+        Names the inputs must not take.
+
+    Returns
+    -------
+    dict of str to str
+        Formula name -> column, in the order of ``columns``.
+    """
+    import re
+
+    taken = set(reserved) | {c for c in columns if _usable(c)}
+    out: dict[str, str] = {}
+    for c in columns:
+        if _usable(c):
+            out[c] = c
+            continue
+        n = re.sub(r"\W", "_", c.strip()) or "x"
+        if n[0].isdigit() or n.startswith("_"):
+            n = "x" + ("" if n.startswith("_") else "_") + n
+        while not _usable(n) or n in taken:
+            n += "_"
+        taken.add(n)
+        out[n] = c
+    return out
+
+
 def check_input_names(names) -> None:
     """Input names must be usable in formulas: identifiers that are not function names."""
     for n in names:
-        if not n.isidentifier() or keyword.iskeyword(n) or n in FUNCTIONS or n.startswith("_"):
+        if not _usable(n):
             raise InputError(f"input {n!r} cannot be used in a formula (it must be a name such "
-                             "as 'tokens', not a function name or keyword); rename the column")
+                             "as 'tokens', not a function name or keyword); name it otherwise "
+                             "in the dataset's mapping (make_dataset(frame, {'tokens': "
+                             f"{n!r}}}, ...)), as load_for_discovery does")
 
 
 class _Search:
@@ -598,6 +644,7 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
                           "no test score is given; move some of their rows to the train split "
                           "to score them", DataWarning, stacklevel=2)
     stack, stack_note = _stack_candidate(search, ok, fits) if settings.stack else (None, None)
+    columns = dict(data.columns)
     first = 2 if stack is not None else 1
     candidates = []
     for rank, c in enumerate(ok, start=first):
@@ -610,13 +657,14 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
                 params = res.params
                 if n_test:
                     test_scores = _test_scores(res, test, c.mapping)
-        candidates.append(_public(c, rank, settings.metric, params, test_scores))
+        candidates.append(_public(c, rank, settings.metric, params, test_scores, columns))
     for c in failed:
-        candidates.append(_public(c, 0, settings.metric, None, None))
+        candidates.append(_public(c, 0, settings.metric, None, None, columns))
     if stack is not None:
         cand, stack_fit = stack
         test_scores = _test_scores(stack_fit, test, cand.mapping) if n_test else None
-        candidates.insert(0, _public(cand, 1, settings.metric, stack_fit.params, test_scores))
+        candidates.insert(0, _public(cand, 1, settings.metric, stack_fit.params, test_scores,
+                                     columns))
         selected, selected_fit = candidates[0], stack_fit
     else:
         selected = candidates[0] if ok else None
@@ -634,7 +682,9 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
     return Discovery(
         dataset=data.name, target=data.target, metric=settings.metric,
         candidates=tuple(candidates), selected=selected, extrapolates=extrapolates,
-        verdict=verdict, inputs=tuple(i.to_dict() for i in search.infos),
+        verdict=verdict,
+        inputs=tuple({**i.to_dict(), "column": columns.get(i.name, i.name)}
+                     for i in search.infos),
         folds=tuple(f.to_dict() for f in search.folds),
         search={"rounds": search.rounds, "screened": search.n_screened,
                 "validated": len(search.validated), "probe_spread": spread,
@@ -837,17 +887,19 @@ def _test_scores(result, test: Dataset, mapping: dict[str, str]) -> dict[str, fl
         return score(test.y, pred)
 
 
-def _public(c: _Cand, rank: int, metric: str, params, test) -> Candidate:
+def _public(c: _Cand, rank: int, metric: str, params, test, columns) -> Candidate:
+    """The public record of a candidate; its ``inputs`` map the law's names to the columns
+    they read (``columns``: the data's formula name -> column)."""
     if c.catalogue is not None:
         tex = c.law.latex
         formula = c.law.formula
-        inputs = dict(c.mapping)
+        inputs = {k: columns.get(v, v) for k, v in c.mapping.items()}
     else:
         formula = c.law.formula
         tex = latex(c.readable, list(c.law.inputs) + [d for d, _ in c.definitions])
         for name, d in c.definitions:
             tex += r",\quad " + latex(name, [name]) + " = " + latex(d, list(c.law.inputs))
-        inputs = {k: k for k in c.law.inputs}
+        inputs = {k: columns.get(k, k) for k in c.law.inputs}
     value = None if c.validation is None else c.validation.get(metric)
     status = "ok" if math.isfinite(c.criterion) and not c.reason else \
         f"failed: {c.reason or 'no finite validation score'}"
