@@ -306,6 +306,8 @@ def test_says_when_no_law_extrapolates():
     assert "\nselected " not in text       # the best-ranked law is not called a selection
     assert f"\nbest      {res.selected.readable}\n" in text
     assert "not validated for extrapolation" in text
+    record = res.to_dict()
+    assert record["extrapolates"] is False and record["selected"]["extrapolates"] is False
 
 
 def test_noise_around_group_levels_is_not_a_discovery():

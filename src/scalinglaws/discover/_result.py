@@ -294,7 +294,8 @@ class Discovery:
                    "definitions": [list(d) for d in s.definitions], "n_params": s.n_params,
                    "validation_score": s.validation_score, "test_r2": s.test_r2,
                    "test": s.test, "shared": list(s.shared), "params": s.params,
-                   "law": s.law_record(), "fit_command": self.fit_command()}
+                   "law": s.law_record(), "fit_command": self.fit_command(),
+                   "extrapolates": self.extrapolates}
         return {
             "dataset": self.dataset, "target": self.target, "metric": self.metric,
             "extrapolates": self.extrapolates, "verdict": self.verdict, "selected": sel,
