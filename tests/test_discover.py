@@ -474,6 +474,26 @@ def test_cli_fit_command_keeps_groups_split_and_space(tmp_path):
             assert record["params"][group] == pytest.approx(params, rel=1e-6)
 
 
+def test_a_split_left_without_test_rows_is_said(tmp_path):
+    """isoflops_chinchilla_misfitting: every row of its suggested test split is flagged as an
+    outlier, so drop_where_true leaves no test row; the search says so instead of giving no
+    test score without a word."""
+    rng = np.random.default_rng(5)
+    x = np.geomspace(1e3, 1e8, 20)
+    y = (1.7 + 50 * x ** -0.3) * np.exp(rng.normal(0, 0.003, x.size))
+    frame = pd.DataFrame({"x": x, "y": y, "split": ["train"] * 16 + ["test"] * 4,
+                          "bad": [False] * 16 + [True] * 4})
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "dataset.toml").write_text('name = "t"\ndescription = "t"\ninputs = ["x"]\n'
+                                           'target = "y"\nsplit = "split"\n'
+                                           'drop_where_true = "bad"\n')
+    out = run_cli("discover", tmp_path, "--max-rounds", "0", "--no-catalogue", "--starts", "64",
+                  "--jobs", "1", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert "the split labels no row 'test' after 4 row(s) were excluded" in out.stderr
+    assert json.loads(out.stdout)["n_test"] == 0
+
+
 def test_formula_names_for_columns_that_cannot_be_names():
     from scalinglaws.discover import formula_names
 

@@ -635,6 +635,13 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
     fits = _refit(search, report)
     test = data.test() if data.split is not None else None
     n_test = 0 if test is None else test.n
+    if test is not None and n_test == 0:
+        dropped = getattr(data, "n_excluded", 0) + getattr(data, "n_dropped", 0)
+        why = (f" after {dropped} row(s) were excluded (a drop_where_true column, an "
+               "'excluded' label, or missing values)" if dropped else "")
+        warnings.warn(f"the split labels no row 'test'{why}: there is no test score; the "
+                      "selection is unchanged, since it never uses the test rows",
+                      DataWarning, stacklevel=2)
     if n_test and test.group is not None and search.train.group is not None:
         unseen = sorted(set(map(str, test.group)) - set(map(str, search.train.group)))
         if unseen:
