@@ -378,6 +378,43 @@ def test_verdict_when_good_laws_disagree_beyond_the_data(sim_discovery):
     assert ok and text.startswith("found")
 
 
+def test_a_law_that_predicts_a_plateau_within_its_noise_is_found():
+    """An accuracy that saturates: the rows held out at the largest scales sit on the plateau
+    and vary by little more than their noise, so every law's validation R² is near or below 0,
+    the true law's too. The verdict judges the held-out error against the fit's own noise
+    instead (it used to say NO LAW EXTRAPOLATES WELL). Noise around a constant stays refused."""
+    rng = np.random.default_rng(0)
+    x = np.geomspace(1e6, 1e10, 24)
+    y = 0.25 + 0.7 / (1 + (x / 1e8) ** -2.0) + rng.normal(0, 0.005, x.size)
+    data = make_dataset(pd.DataFrame({"x": x, "acc": y}), {"x": "x"}, "acc", name="plateau")
+    wider = {**SMALL, "max_rounds": 2, "beam": 3, "promote": 3}  # SMALL's 3 best disagree
+    res = discover(data, DiscoverSettings(catalogue=False, scales=("x",), **wider))
+    noise = res.search["noise"]
+    assert res.selected.validation_score < 0.8
+    assert res.extrapolates and res.verdict.startswith("found, within the noise")
+    assert noise["ratio"] <= 2.0 and noise["fit_r2"] >= 0.99
+    assert noise["fit_rmse"] == pytest.approx(0.005, rel=0.5)  # the simulated noise
+    assert res.search["baseline"]["error_ratio"] < 0.01
+
+
+def test_verdict_within_the_noise_needs_a_good_fit_and_a_small_ratio(sim_discovery):
+    from scalinglaws.discover._search import _verdict
+
+    sel = replace(sim_discovery.selected, validation_score=0.1)
+    base = {"validation_score": -50.0, "error_ratio": 0.01}
+    good = {"held_rmse": 0.006, "fit_rmse": 0.005, "fit_r2": 0.999, "ratio": 1.2}
+    ok, text = _verdict(sel, [], "r2", 0.2, 20, 0.01, 0.1, base, False, good)
+    assert ok and text.startswith("found, within the noise") and "1.20 times" in text
+    for bad in ({**good, "ratio": 2.5}, {**good, "fit_r2": 0.95}):
+        ok, text = _verdict(sel, [], "r2", 0.2, 20, 0.01, 0.1, base, False, bad)
+        assert not ok and text.startswith("NO LAW EXTRAPOLATES WELL")
+    ok, _ = _verdict(sel, [], "r2", 0.2, 20, 0.01, 0.1, {**base, "error_ratio": 0.7}, False,
+                     good)
+    assert not ok
+    ok, text = _verdict(sel, [], "r2", 0.2, 20, 0.3, 0.1, base, False, good)
+    assert not ok
+
+
 def test_says_when_there_is_too_little_data_to_tell():
     """Four runs along one scale leave one point to validate on: not enough to judge."""
     df = chinchilla_frame().iloc[::7].iloc[:4].copy()  # four model sizes, one token count

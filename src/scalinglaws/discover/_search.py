@@ -49,6 +49,14 @@ MIN_HELD_POINTS = 5
 #: A law must at least halve the held-out squared error of the no-law baseline (each group's
 #: mean level) to be said to extrapolate well.
 MAX_BASELINE_RATIO = 0.5
+#: Rows held out on a plateau (an accuracy that has saturated) vary by little more than their
+#: noise, so even the true law gets a low R² there. A law is then still found when it predicts
+#: them about as well as it fits the rows it was fitted on: a held-out RMSE at most this many
+#: times the RMSE of its fit on all train rows ...
+MAX_NOISE_RATIO = 2.0
+#: ... a fit that explains at least this share of the train rows' variance, and the baseline
+#: and agreement tests passed.
+MIN_FIT_R2 = 0.99
 #: The verdict also compares the predictions of this many best laws ...
 PROBE_LAWS = 3
 #: ... at the largest runs with every scale input multiplied by this factor.
@@ -683,9 +691,10 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
     spread = _spread(search, ok[:PROBE_LAWS], fits)
     held = stack[0].held if stack is not None else (ok[0].held if ok else None)
     baseline = _baseline(search, held, settings.metric)
+    noise = _noise(search, held, selected_fit)
     extrapolates, verdict = _verdict(selected, failed, settings.metric, max_error,
                                      search.n_points_held, spread, settings.max_spread,
-                                     baseline, search.grouped)
+                                     baseline, search.grouped, noise)
     return Discovery(
         dataset=data.name, target=data.target, metric=settings.metric,
         candidates=tuple(candidates), selected=selected, extrapolates=extrapolates,
@@ -697,7 +706,7 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
                 "validated": len(search.validated), "probe_spread": spread,
                 "stopped_by_budget": search.stopped_by_budget,
                 "stopped_by_limit": search.stopped_by_limit, "space": search.space,
-                "baseline": baseline},
+                "baseline": baseline, "noise": noise},
         settings=settings.to_dict(),
         provenance={"package": "scalinglaws", "version": __version__,
                     "train_hash": search.train.hash(), "source": data.source,
@@ -945,10 +954,32 @@ def _baseline(search: _Search, held: np.ndarray | None, metric: str) -> dict | N
     return {"validation_score": base_value, "error_ratio": float(ratio)}
 
 
+def _noise(search: _Search, held: np.ndarray | None, fit) -> dict | None:
+    """How the selected law's held-out error compares with its error on the rows it is fitted
+    on.
+
+    Returns
+    -------
+    dict or None
+        ``held_rmse`` (the pooled held-out predictions of the validation folds), ``fit_rmse``
+        and ``fit_r2`` (its fit on all train rows) and ``ratio`` = ``held_rmse / fit_rmse``;
+        None without held-out predictions or a fit.
+    """
+    if held is None or fit is None or held.shape != search.y_held.shape \
+            or not np.all(np.isfinite(held)):
+        return None
+    fit_rmse, fit_r2 = fit.metrics.get("rmse"), fit.metrics.get("r2")
+    if fit_rmse is None or fit_r2 is None or not (fit_rmse > 0 and math.isfinite(fit_r2)):
+        return None
+    held_rmse = float(np.sqrt(np.mean((held - search.y_held) ** 2)))
+    return {"held_rmse": held_rmse, "fit_rmse": float(fit_rmse), "fit_r2": float(fit_r2),
+            "ratio": held_rmse / float(fit_rmse)}
+
+
 def _verdict(selected: Candidate | None, failed: list[_Cand], metric: str,
              max_error: float, n_points: int, spread: float | None,
              max_spread: float, baseline: dict | None = None,
-             grouped: bool = False) -> tuple[bool, str]:
+             grouped: bool = False, noise: dict | None = None) -> tuple[bool, str]:
     name = "R²" if metric == "r2" else metric
     if n_points < MIN_HELD_POINTS:
         shown = "" if selected is None or selected.validation_score is None else \
@@ -966,6 +997,23 @@ def _verdict(selected: Candidate | None, failed: list[_Cand], metric: str,
     limit = 1 - max_error if metric == "r2" else max_error
     cmp = ">=" if metric == "r2" else "<="
     value = selected.validation_score
+    within_noise = (err > max_error and metric in ("r2", "nmse") and noise is not None
+                    and noise["ratio"] <= MAX_NOISE_RATIO and noise["fit_r2"] >= MIN_FIT_R2
+                    and baseline is not None and baseline["error_ratio"] <= MAX_BASELINE_RATIO
+                    and (spread is None or spread <= max_spread))
+    if within_noise:
+        probe = "" if spread is None else \
+            f"; the {PROBE_LAWS} best laws agree within {100 * spread:.1f}% at " \
+            f"{PROBE_FACTOR:g} times the largest scales"
+        return True, (f"found, within the noise: the rows held out at the largest scales vary "
+                      f"too little for {name} to judge (validation {name} {value:.5f}), but the "
+                      f"selected law predicts them with RMSE {noise['held_rmse']:.4g}, "
+                      f"{noise['ratio']:.2f} times its RMSE on the rows it is fitted on "
+                      f"({noise['fit_rmse']:.4g}, R² {noise['fit_r2']:.4f}; at most "
+                      f"{MAX_NOISE_RATIO:g} times required), and its held-out squared error is "
+                      f"{baseline['error_ratio']:.2g} times that of predicting "
+                      + ("each group's mean level" if grouped else "the fitted rows' mean")
+                      + f", on {n_points} held-out points{probe}.")
     if err <= max_error and baseline is not None \
             and baseline["error_ratio"] > MAX_BASELINE_RATIO:
         what = ("predicting each group's mean level (the mean of its fitted rows)" if grouped
