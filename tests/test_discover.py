@@ -415,6 +415,7 @@ def test_verdict_within_the_noise_needs_a_good_fit_and_a_small_ratio(sim_discove
     assert not ok
 
 
+@pytest.mark.filterwarnings("ignore:the split labels no row 'test'")  # its 4 runs are train
 def test_says_when_there_is_too_little_data_to_tell():
     """Four runs along one scale leave one point to validate on: not enough to judge."""
     df = chinchilla_frame().iloc[::7].iloc[:4].copy()  # four model sizes, one token count
