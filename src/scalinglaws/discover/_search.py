@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import keyword
 import math
+import re
 import time
 import warnings
 from dataclasses import asdict, dataclass, replace
@@ -318,8 +319,6 @@ def formula_names(columns, reserved=()) -> dict[str, str]:
     dict of str to str
         Formula name -> column, in the order of ``columns``.
     """
-    import re
-
     taken = set(reserved) | {c for c in columns if _usable(c)}
     out: dict[str, str] = {}
     for c in columns:
@@ -1001,10 +1000,10 @@ def _verdict(selected: Candidate | None, failed: list[_Cand], metric: str,
                     and noise["ratio"] <= MAX_NOISE_RATIO and noise["fit_r2"] >= MIN_FIT_R2
                     and baseline is not None and baseline["error_ratio"] <= MAX_BASELINE_RATIO
                     and (spread is None or spread <= max_spread))
+    probe = "" if spread is None else \
+        f"; the {PROBE_LAWS} best laws agree within {100 * spread:.1f}% at " \
+        f"{PROBE_FACTOR:g} times the largest scales"
     if within_noise:
-        probe = "" if spread is None else \
-            f"; the {PROBE_LAWS} best laws agree within {100 * spread:.1f}% at " \
-            f"{PROBE_FACTOR:g} times the largest scales"
         return True, (f"found, within the noise: the rows held out at the largest scales vary "
                       f"too little for {name} to judge (validation {name} {value:.5f}), but the "
                       f"selected law predicts them with RMSE {noise['held_rmse']:.4g}, "
@@ -1031,9 +1030,6 @@ def _verdict(selected: Candidate | None, failed: list[_Cand], metric: str,
                        f"scales (more than {100 * max_spread:.0f}%): which law to trust for "
                        "extrapolation is not settled; add runs at larger scales.")
     if err <= max_error:
-        probe = "" if spread is None else \
-            f"; the {PROBE_LAWS} best laws agree within {100 * spread:.1f}% at " \
-            f"{PROBE_FACTOR:g} times the largest scales"
         return True, (f"found: the selected law extrapolates within the train split with "
                       f"validation {name} {value:.5f} ({cmp} {limit:g} required) on "
                       f"{n_points} held-out points{probe}.")
