@@ -392,7 +392,8 @@ def test_a_law_that_predicts_a_plateau_within_its_noise_is_found():
     noise = res.search["noise"]
     assert res.selected.validation_score < 0.8
     assert res.extrapolates and res.verdict.startswith("found, within the noise")
-    assert noise["ratio"] <= 2.0 and noise["fit_r2"] >= 0.99
+    assert noise["worst_ratio"] == max(noise["ratio"], noise["ratio_log"]) <= 2.0
+    assert noise["fit_r2"] >= 0.99
     assert noise["fit_rmse"] == pytest.approx(0.005, rel=0.5)  # the simulated noise
     assert res.search["baseline"]["error_ratio"] < 0.01
 
@@ -402,10 +403,12 @@ def test_verdict_within_the_noise_needs_a_good_fit_and_a_small_ratio(sim_discove
 
     sel = replace(sim_discovery.selected, validation_score=0.1)
     base = {"validation_score": -50.0, "error_ratio": 0.01}
-    good = {"held_rmse": 0.006, "fit_rmse": 0.005, "fit_r2": 0.999, "ratio": 1.2}
+    good = {"held_rmse": 0.006, "fit_rmse": 0.005, "fit_r2": 0.999, "ratio": 1.2,
+            "held_rmse_log": 0.003, "fit_rmse_log": 0.005, "ratio_log": 0.6, "worst_ratio": 1.2}
     ok, text = _verdict(sel, [], "r2", 0.2, 20, 0.01, 0.1, base, False, good)
     assert ok and text.startswith("found, within the noise") and "1.20 times" in text
-    for bad in ({**good, "ratio": 2.5}, {**good, "fit_r2": 0.95}):
+    # noise proportional to the level must not excuse large relative errors, nor the reverse
+    for bad in ({**good, "ratio_log": 3.0, "worst_ratio": 3.0}, {**good, "fit_r2": 0.95}):
         ok, text = _verdict(sel, [], "r2", 0.2, 20, 0.01, 0.1, base, False, bad)
         assert not ok and text.startswith("NO LAW EXTRAPOLATES WELL")
     ok, _ = _verdict(sel, [], "r2", 0.2, 20, 0.01, 0.1, {**base, "error_ratio": 0.7}, False,

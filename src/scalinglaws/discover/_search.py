@@ -957,22 +957,39 @@ def _noise(search: _Search, held: np.ndarray | None, fit) -> dict | None:
     """How the selected law's held-out error compares with its error on the rows it is fitted
     on.
 
+    The noise of a target may be proportional to its level (losses) or not (accuracies), and
+    the RMSE of all train rows is dominated by the rows where the noise is largest, which could
+    excuse large errors on held-out rows where it is small. So for a positive target the ratio
+    is taken both for absolute and for relative (log) errors, and the larger counts.
+
     Returns
     -------
     dict or None
         ``held_rmse`` (the pooled held-out predictions of the validation folds), ``fit_rmse``
-        and ``fit_r2`` (its fit on all train rows) and ``ratio`` = ``held_rmse / fit_rmse``;
-        None without held-out predictions or a fit.
+        and ``fit_r2`` (its fit on all train rows), their ``ratio`` and, for a positive target,
+        the same in log values (``held_rmse_log``, ``fit_rmse_log``, ``ratio_log``);
+        ``worst_ratio`` is the larger ratio. None without held-out predictions or a fit.
     """
     if held is None or fit is None or held.shape != search.y_held.shape \
             or not np.all(np.isfinite(held)):
         return None
-    fit_rmse, fit_r2 = fit.metrics.get("rmse"), fit.metrics.get("r2")
-    if fit_rmse is None or fit_r2 is None or not (fit_rmse > 0 and math.isfinite(fit_r2)):
+    fit_r2 = fit.metrics.get("r2")
+    if fit_r2 is None or not math.isfinite(fit_r2):
         return None
-    held_rmse = float(np.sqrt(np.mean((held - search.y_held) ** 2)))
-    return {"held_rmse": held_rmse, "fit_rmse": float(fit_rmse), "fit_r2": float(fit_r2),
-            "ratio": held_rmse / float(fit_rmse)}
+    out: dict[str, float] = {"fit_r2": float(fit_r2)}
+    y = search.y_held
+    spaces = [("", held - y, "rmse")]
+    if np.all(y > 0) and np.all(held > 0):
+        spaces.append(("_log", np.log(held) - np.log(y), "rmse_log"))
+    for suffix, r, key in spaces:
+        fit_rmse = fit.metrics.get(key)
+        if fit_rmse is None or not (fit_rmse > 0 and math.isfinite(fit_rmse)):
+            return None
+        held_rmse = float(np.sqrt(np.mean(r ** 2)))
+        out.update({f"held_rmse{suffix}": held_rmse, f"fit_rmse{suffix}": float(fit_rmse),
+                    f"ratio{suffix}": held_rmse / float(fit_rmse)})
+    out["worst_ratio"] = max(out["ratio"], out.get("ratio_log", 0.0))
+    return out
 
 
 def _verdict(selected: Candidate | None, failed: list[_Cand], metric: str,
@@ -997,18 +1014,20 @@ def _verdict(selected: Candidate | None, failed: list[_Cand], metric: str,
     cmp = ">=" if metric == "r2" else "<="
     value = selected.validation_score
     within_noise = (err > max_error and metric in ("r2", "nmse") and noise is not None
-                    and noise["ratio"] <= MAX_NOISE_RATIO and noise["fit_r2"] >= MIN_FIT_R2
+                    and noise["worst_ratio"] <= MAX_NOISE_RATIO and noise["fit_r2"] >= MIN_FIT_R2
                     and baseline is not None and baseline["error_ratio"] <= MAX_BASELINE_RATIO
                     and (spread is None or spread <= max_spread))
     probe = "" if spread is None else \
         f"; the {PROBE_LAWS} best laws agree within {100 * spread:.1f}% at " \
         f"{PROBE_FACTOR:g} times the largest scales"
     if within_noise:
+        logs = "" if "ratio_log" not in noise else \
+            f"; in log values {noise['ratio_log']:.2f} times"
         return True, (f"found, within the noise: the rows held out at the largest scales vary "
                       f"too little for {name} to judge (validation {name} {value:.5f}), but the "
                       f"selected law predicts them with RMSE {noise['held_rmse']:.4g}, "
                       f"{noise['ratio']:.2f} times its RMSE on the rows it is fitted on "
-                      f"({noise['fit_rmse']:.4g}, R² {noise['fit_r2']:.4f}; at most "
+                      f"({noise['fit_rmse']:.4g}, R² {noise['fit_r2']:.4f}{logs}; each at most "
                       f"{MAX_NOISE_RATIO:g} times required), and its held-out squared error is "
                       f"{baseline['error_ratio']:.2g} times that of predicting "
                       + ("each group's mean level" if grouped else "the fitted rows' mean")
