@@ -846,3 +846,33 @@ def test_too_few_distinct_points_is_said_plainly():
     with pytest.raises(sl.InputError, match=r"30 train rows hold at most 2 distinct input "
                                             r"point\(s\), and a group needs at least 4"):
         discover(data, DiscoverSettings(**SMALL))
+
+
+def test_share_max_groups_decides_whether_shared_laws_are_tried(tmp_path):
+    """With more groups than --share-max-groups, no candidate shares parameters across groups,
+    and the output says so (text line and ``search.sharing``); within the limit they are
+    tried."""
+    rng = np.random.default_rng(5)
+    x = np.tile(np.geomspace(1e3, 1e6, 8), 3)
+    g = np.repeat(["a", "b", "c"], 8)
+    y = (np.select([g == "a", g == "b"], [2.0, 2.5], 3.0) + 40.0 * x ** -0.3) \
+        * (1 + 0.002 * rng.standard_normal(24))
+    pd.DataFrame({"x": x, "g": g, "y": y}).to_csv(tmp_path / "runs.csv", index=False)
+    common = ("discover", tmp_path / "runs.csv", "--inputs", "x", "--target", "y", "--group",
+              "g", "--max-rounds", "1", "--no-catalogue", "--no-stack", "--starts", "32",
+              "--jobs", "1", "-q")
+    records = {}
+    for limit in ("2", "3"):
+        out = run_cli(*common, "--share-max-groups", limit, "--format", "json", "--top", "50")
+        assert out.returncode == 0, out.stderr
+        records[limit] = json.loads(out.stdout)
+    assert records["2"]["search"]["sharing"] == {"groups": 3, "max_groups": 2, "tried": False}
+    assert records["3"]["search"]["sharing"] == {"groups": 3, "max_groups": 3, "tried": True}
+    assert not any(c["shared"] for c in records["2"]["candidates"])
+    assert any(c["shared"] for c in records["3"]["candidates"])
+    text = run_cli(*common, "--share-max-groups", "2")
+    assert text.returncode == 0, text.stderr
+    assert ("sharing   laws with parameters shared across groups not tried: 3 groups, more "
+            "than --share-max-groups 2") in text.stdout
+    assert "sharing " not in run_cli(*common, "--share-max-groups", "3").stdout
+    assert run_cli(*common, "--share-max-groups", "0").returncode == 2

@@ -81,6 +81,10 @@ def _split_list(text: str | None) -> list[str] | None:
               help="With groups, a stack must beat the best single law for more groups than "
                    "it loses, by a one-sided sign test below this level; 1 drops the test (with "
                    "4 groups or fewer no stack passes at 0.05).")
+@click.option("--share-max-groups", type=click.IntRange(1), default=16, show_default=True,
+              metavar="N",
+              help="Try laws with parameters shared across groups only up to N groups (each is "
+                   "a joint fit over all groups; 1 never tries them).")
 @click.option("--starts", type=click.IntRange(1), default=1024, show_default=True,
               help="Starts of every fit.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Random seed.")
@@ -110,7 +114,7 @@ def _split_list(text: str | None) -> list[str] | None:
 def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds, max_screened,
                  max_rounds,
                  beam, complexity, metric, max_error, max_spread, folds, scales, no_catalogue,
-                 no_stack, stack_group_level, starts, seed, jobs,
+                 no_stack, stack_group_level, share_max_groups, starts, seed, jobs,
                  backend, ray_address, top, nan_policy, fmt, output, save_law, save_fit, force,
                  quiet):
     """Search law forms for the one that extrapolates best, validated inside the train split.
@@ -149,7 +153,7 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
         folds=folds,
         scales=tuple(_split_list(scales)) if scales else None, catalogue=not no_catalogue,
         stack=not no_stack, stack_group_level=stack_group_level,
-        n_starts=starts, seed=seed, jobs=jobs or _default_jobs(backend), backend=backend_name,
+        share_max_groups=share_max_groups, n_starts=starts, seed=seed, jobs=jobs or _default_jobs(backend), backend=backend_name,
         report=top)
     log = None if quiet else (lambda msg: click.echo(msg, err=True))
     report = discover_path(data, targets=list(targets) or None, inputs=_split_list(inputs),

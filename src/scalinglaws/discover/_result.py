@@ -343,6 +343,11 @@ class Discovery:
                         "machine's speed)" if s.get("stopped_by_budget") else
                         "  (stopped by the screening limit)" if s.get("stopped_by_limit")
                         else ""))
+        sharing = s.get("sharing")
+        if sharing and not sharing["tried"] and sharing["groups"] > sharing["max_groups"]:
+            lines.append(f"sharing   laws with parameters shared across groups not tried: "
+                         f"{sharing['groups']} groups, more than --share-max-groups "
+                         f"{sharing['max_groups']}")
         lines.append("")
         metric = "R²" if self.metric == "r2" else self.metric
         head = f"{'rank':>4}  {'params':>6}  {'valid ' + metric:>10}  {'test R²':>9}  formula"

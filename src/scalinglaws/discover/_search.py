@@ -122,8 +122,9 @@ class DiscoverSettings:
     catalogue : bool
         Also validate the catalogue laws that take the data's inputs.
     share_max_groups : int
-        Try sharing parameters across groups only up to this many groups (joint fits grow with
-        the number of groups).
+        Try laws with parameters shared across groups only up to this many groups (each such
+        candidate is a joint fit over all groups, slower than the per-group fits). The result's
+        ``search["sharing"]`` says whether they were tried.
     report : int
         Best candidates refitted on the train rows and scored on the test split (at least
         the three best, which the verdict compares beyond the data).
@@ -705,7 +706,9 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
                 "validated": len(search.validated), "probe_spread": spread,
                 "stopped_by_budget": search.stopped_by_budget,
                 "stopped_by_limit": search.stopped_by_limit, "space": search.space,
-                "baseline": baseline, "noise": noise},
+                "baseline": baseline, "noise": noise,
+                "sharing": ({"groups": search.n_groups, "max_groups": settings.share_max_groups,
+                             "tried": search.allow_sharing} if search.grouped else None)},
         settings=settings.to_dict(),
         provenance={"package": "scalinglaws", "version": __version__,
                     "train_hash": search.train.hash(), "source": data.source,
