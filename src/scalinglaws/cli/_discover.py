@@ -153,8 +153,8 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
         folds=folds,
         scales=tuple(_split_list(scales)) if scales else None, catalogue=not no_catalogue,
         stack=not no_stack, stack_group_level=stack_group_level,
-        share_max_groups=share_max_groups, n_starts=starts, seed=seed, jobs=jobs or _default_jobs(backend), backend=backend_name,
-        report=top)
+        share_max_groups=share_max_groups, n_starts=starts, seed=seed,
+        jobs=jobs or _default_jobs(backend), backend=backend_name, report=top)
     log = None if quiet else (lambda msg: click.echo(msg, err=True))
     report = discover_path(data, targets=list(targets) or None, inputs=_split_list(inputs),
                            group=group, split=split, nan_policy=nan_policy, settings=settings,
