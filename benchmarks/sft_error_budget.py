@@ -257,8 +257,9 @@ def main() -> int:
 
     # the part of each predictor's error that all curves of a fine-tuning dataset share
     print("\n| mean test error per dataset (prediction - loss) | " + " | ".join(names)
-          + " | squared error of those means, all | test R² with them removed |")
-    print("|---|" + "---:|" * (len(names) + 2))
+          + " | curves predicted too high | squared error of those means, all "
+          "| test R² with them removed |")
+    print("|---|" + "---:|" * (len(names) + 3))
     best = 0.0
     for label, err, scored in rows:
         if not scored:
@@ -268,7 +269,10 @@ def main() -> int:
         shared = float((err.groupby(dataset).transform("mean") ** 2).sum())
         left = float(((err - err.groupby(dataset).transform("mean")) ** 2).sum())
         best = max(best, 1 - left / sst)
+        high = (err > 0).groupby(dataset).sum()
+        size = err.groupby(dataset).size()
         print(f"| {label.split(' (')[0]} | " + " | ".join(f"{means[n]:+.4f}" for n in names)
+              + " | " + ", ".join(f"{high[n]}/{size[n]}" for n in names)
               + f" | {shared:.4f} | {1 - left / sst:.5f} |")
     print(f"\nwith each dataset's mean test error removed (an oracle: it needs the test points), "
           f"the best predictor above would score {best:.5f}, against the target {TARGET_R2}")
