@@ -8,7 +8,7 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -129,11 +129,14 @@ def parse_bounds(values: Iterable[str]) -> dict[str, tuple[float, float]]:
 
 @dataclass(frozen=True)
 class LawFile:
-    """A law read from a JSON file: the law, its columns and its shared parameters."""
+    """A law read from a JSON file: the law, its columns, its shared parameters and how the
+    data it was fitted to was read (``defaults``: ``target``, ``group``, ``split`` and
+    ``space`` where the file records them)."""
 
     law: Law
     columns: dict[str, str]
     shared: tuple[str, ...]
+    defaults: dict[str, str] = field(default_factory=dict)
 
 
 def is_law_file(text: str) -> bool:
@@ -189,8 +192,15 @@ def read_law_file(text: str) -> LawFile:
         raise InputError(f"--law {path}: cannot read it as JSON ({exc})") from None
     if isinstance(record, dict) and record.get("kind") in ("catalogue", "formula"):
         spec, columns, shared = record, record.get("columns"), record.get("shared")
+        read = record.get("read")
+        defaults = dict(read) if isinstance(read, dict) else {}
     elif isinstance(record, dict) and isinstance(record.get("law_spec"), dict):
         spec, columns, shared = record["law_spec"], record.get("inputs"), record.get("shared")
+        data = record.get("data")
+        defaults = {"target": record.get("target"), "space": record.get("space"),
+                    "group": data.get("group_column") if isinstance(data, dict) else None}
+        if isinstance(record.get("read"), dict):  # a fit saved by discover: its split too
+            defaults.update(record["read"])
     else:
         raise InputError(f"--law {path}: neither a law saved by 'discover --save-law' nor a fit "
                          "saved by 'fit -o'")
@@ -209,7 +219,9 @@ def read_law_file(text: str) -> LawFile:
     if unknown:
         raise InputError(f"--law {path}: it names {', '.join(unknown)}, which the law does not "
                          "have; the file is damaged")
-    return LawFile(law, dict(columns), tuple(shared))
+    defaults = {k: v for k, v in defaults.items()
+                if k in ("target", "group", "split", "space") and isinstance(v, str) and v}
+    return LawFile(law, dict(columns), tuple(shared), defaults)
 
 
 def _with_bounds(law: Law, bounds: Mapping[str, tuple[float, float]]) -> Law:
@@ -297,6 +309,9 @@ def check_output(path: str | os.PathLike, *, force: bool, option: str = "-o") ->
         raise InputError(f"{option} {str(path)!r} is a folder, not a file name; give a file")
     if _special(p):
         return p
+    if p.exists() and os.path.realpath(p) in _files_read():
+        raise InputError(f"{option} {p} is a file this command reads; write the output to "
+                         "another file (--force does not allow this)")
     if p.exists() and not force:
         raise InputError(f"{p} exists; pass --force to overwrite it")
     parent = Path(os.path.realpath(p)).parent if p.is_symlink() else (p.parent or Path("."))
@@ -305,6 +320,34 @@ def check_output(path: str | os.PathLike, *, force: bool, option: str = "-o") ->
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{option} {p}: cannot write in folder {parent} (permission denied)")
     return p
+
+
+#: the options of the commands that name files they write, not read
+_WRITTEN = frozenset({"output", "report_path", "save_law", "save_fit"})
+
+
+def _files_read() -> set[str]:
+    """Real paths of the files the running command reads: every argument or option value that
+    names an existing file, and for a dataset folder its ``dataset.toml`` and data files."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    found: set[str] = set()
+    if ctx is None:
+        return found
+    for name, value in ctx.params.items():
+        if name in _WRITTEN:
+            continue
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            if not isinstance(v, str) or v in ("", "-"):
+                continue
+            q = Path(v)
+            if q.is_file():
+                found.add(os.path.realpath(q))
+            elif q.is_dir():
+                found.update(os.path.realpath(f) for f in q.iterdir()
+                             if f.is_file() and (f.name == "dataset.toml" or f.stem == "data"))
+    return found
 
 
 def check_outputs(outputs: Mapping[str, str | None], *, force: bool,
