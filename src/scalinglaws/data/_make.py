@@ -126,6 +126,13 @@ def make_dataset(
         group = group if group is not None else spec.group
         split = split if split is not None else spec.split
         order_by = order_by if order_by is not None else spec.order_by
+    for role, column in (("group", group), ("split", split)):
+        clash = [f"input {k}" for k, c in mapping.items() if c == column]
+        clash += ["the target"] if column == target else []
+        clash += ["the split column"] if role == "group" and column == split else []
+        if column and clash:
+            raise DataError(f"column '{column}' cannot be both {clash[0]} and the {role} "
+                            f"column; choose another {role} column (--{role} COLUMN)")
     available = format_columns(frame.columns)
     roles = [(f"column '{c}' (input {k})", c) for k, c in mapping.items()]
     roles += [(f"target column '{target}'", target)]
