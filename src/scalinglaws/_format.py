@@ -104,7 +104,8 @@ def fit_summary(res: FitResult) -> str:
     """Readable multi-line summary of a fit."""
     lines = []
     law = res.law
-    lines.append(f"law        {law.name}: {law.formula}")
+    name = "" if law.name == law.formula else f"{law.name}: "  # a formula law is named by it
+    lines.append(f"law        {name}{law.formula}")
     lines.append("inputs     " + ", ".join(f"{k} <- {v}" for k, v in res.inputs.items())
                  + f"; target {res.target}")
     fs = res.provenance.get("fitter", {})

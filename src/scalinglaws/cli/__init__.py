@@ -232,8 +232,9 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
 @click.option("--law", "law_text", required=True,
               help="Catalogue name (see 'scalinglaws laws'), a formula such as "
                    "'E + A/N**alpha + B/D**beta', or a law saved in a JSON file (law.json from "
-                   "'discover --save-law', or a fit.json, whose columns and shared parameters "
-                   "become the defaults of --input and --share).")
+                   "'discover --save-law', or a fit.json, whose columns, shared parameters, "
+                   "target, group, split and space become the defaults of --input, --share, "
+                   "--target, --group, --split and --space).")
 @click.option("--input", "inputs", multiple=True, metavar="NAME=COLUMN",
               help="Map a law input to a table column (repeatable, or comma-separated).")
 @click.option("--target", default=None, metavar="COLUMN", help="Column to fit (default: the "
@@ -285,6 +286,16 @@ def fit_cmd(data, law_text, inputs, target, group, share, split, rows, bounds, l
             inputs = tuple(f"{k}={v}" for k, v in saved.columns.items())
         if not share:
             shared_from_file = saved.shared
+        # the file says how its data was read: those are the defaults of the options not given
+        ctx = click.get_current_context()
+        given = {"target": target, "group": group, "split": split,
+                 "space": None if ctx.get_parameter_source("space").name == "DEFAULT" else space}
+        used = {k: v for k, v in saved.defaults.items() if given[k] is None}
+        target, group = used.get("target", target), used.get("group", group)
+        split, space = used.get("split", split), used.get("space", space)
+        if used and not quiet:
+            click.echo(f"from {law_text.strip().removeprefix('@')}: "
+                       + " ".join(f"--{k} {v}" for k, v in used.items()), err=True)
     law, ds = _load_for_law(data, law_text, inputs, target, group, bounds, nan_policy, space, rows,
                             split)
     shared = tuple(s.strip() for s in share.split(",") if s.strip())

@@ -22,11 +22,14 @@ def _default_jobs(backend: str) -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _split_list(text: str | None) -> list[str] | None:
+def _split_list(text: str | None, option: str) -> list[str] | None:
     if text is None:
         return None
     items = [t.strip() for t in text.split(",") if t.strip()]
-    return items or None
+    if not items:
+        raise InputError(f"{option} {text!r}: give column names separated by commas, e.g. "
+                         f"{option} params,tokens, or leave {option} out")
+    return items
 
 
 @cli.command("discover", context_settings=CONTEXT)
@@ -50,7 +53,8 @@ def _split_list(text: str | None) -> list[str] | None:
                    "forms and the final refits always run, so a budget of a few seconds is "
                    "exceeded.")
 @click.option("--max-screened", type=click.IntRange(1), default=600, show_default=True,
-              metavar="N", help="Most forms screened: the deterministic limit on the work.")
+              metavar="N", help="Most forms screened: the deterministic limit on the work, shared equally by "
+                   "the targets.")
 @click.option("--max-rounds", type=click.IntRange(0), default=8, show_default=True,
               help="Most rounds of expansion.")
 @click.option("--beam", type=click.IntRange(1), default=4, show_default=True,
@@ -146,17 +150,19 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
     backend_name = backend
     if backend == "ray":
         backend_name = f"ray:{ray_address}" if ray_address else "ray"
+    scale_list = _split_list(scales, "--scale")
+    input_list = _split_list(inputs, "--inputs")
     settings = DiscoverSettings(
         max_params=max_params, budget_seconds=budget_seconds, max_screened=max_screened,
         max_rounds=max_rounds, beam=beam,
         complexity=complexity, metric=metric, max_error=max_error, max_spread=max_spread,
         folds=folds,
-        scales=tuple(_split_list(scales)) if scales else None, catalogue=not no_catalogue,
+        scales=tuple(scale_list) if scale_list else None, catalogue=not no_catalogue,
         stack=not no_stack, stack_group_level=stack_group_level,
         share_max_groups=share_max_groups, n_starts=starts, seed=seed,
         jobs=jobs or _default_jobs(backend), backend=backend_name, report=top)
     log = None if quiet else (lambda msg: click.echo(msg, err=True))
-    report = discover_path(data, targets=list(targets) or None, inputs=_split_list(inputs),
+    report = discover_path(data, targets=list(targets) or None, inputs=input_list,
                            group=group, split=split, nan_policy=nan_policy, settings=settings,
                            log=log)
     if (save_law or save_fit) and len(report.results) > 1:
@@ -166,11 +172,16 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
     if (save_law or save_fit) and result.selected is not None and not result.extrapolates:
         click.echo(f"warning: {result.verdict.split(':')[0]}: the saved law is the best-ranked "
                    "one, not validated for extrapolation", err=True)
+    # how ``fit --law FILE`` reads the data by default: as the search did
+    options = dict(zip(result.read_options[::2], result.read_options[1::2]))
+    read = {"target": result.target, "group": options.get("--group"),
+            "split": options.get("--split"), "space": result.search.get("space")}
     if save_law and result.selected is not None:
-        write_atomic(save_law, dumps(result.selected.law_record()), force=force)
+        write_atomic(save_law, dumps({**result.selected.law_record(), "read": read}),
+                     force=force)
         click.echo(f"saved the law to {save_law}", err=True)
     if save_fit and result.fit is not None:
-        write_atomic(save_fit, dumps(result.fit.to_dict()), force=force)
+        write_atomic(save_fit, dumps({**result.fit.to_dict(), "read": read}), force=force)
         click.echo(f"saved the fit to {save_fit}; try: scalinglaws predict {save_fit} --at ...",
                    err=True)
     text = dumps(report.to_dict(top)) if fmt == "json" else report.summary(top) + "\n"
@@ -182,8 +193,9 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
     failed = [r.target for r in report.results if r.selected is None]
     if failed:
         nothing = " and nothing was saved" if (save_law or save_fit) else ""
+        where = f"in {output}" if output and output != "-" else "above"
         raise FitError(f"no law could be fitted for {', '.join(map(repr, failed))}{nothing}; "
-                       "the verdict above says why")
+                       f"the verdict {where} says why")
     if save_fit and result.fit is None:
         raise FitError("the selected law could not be refitted on the train rows, so no fit "
                        "was saved (its law can be saved with --save-law)")
