@@ -250,15 +250,24 @@ def test_plot_refuses_a_target_it_cannot_draw(capsys, fit_file, tmp_path):
 # discover
 
 
-def test_discover_exits_1_when_no_law_can_be_fitted(capsys, runs, tmp_path):
+def test_discover_exits_1_when_no_law_can_be_fitted(capsys, runs, tmp_path, monkeypatch):
     path, df = runs
     fit = tmp_path / "f.json"
-    # no law form has a single parameter: nothing can be fitted
+    # no law form has a single parameter: a usage error before the search, naming the smallest
     code, out, err = cli(capsys, "discover", path, "--inputs", "N,D", "--target", "loss",
                          "--max-params", "1", "--jobs", "1", "--no-catalogue", "-q",
                          "--save-fit", fit)
-    assert code == 1 and "NO LAW COULD BE FITTED" in out and "--max-params" in out
-    assert "no law could be fitted for 'loss' and nothing was saved" in err
+    assert code == 2 and not out
+    assert "--max-params 1: the search starts from forms of at least 3 parameters" in err
+    # a search in which every candidate failed: exit 1, nothing saved
+    from scalinglaws.discover import _search
+
+    monkeypatch.setattr(_search._Search, "run", lambda self: [])
+    code, out, err = cli(capsys, "discover", path, "--inputs", "N,D", "--target", "loss",
+                         "--jobs", "1", "-q", "--save-fit", fit, "--format", "json", "-o",
+                         tmp_path / "out.json")
+    assert code == 1 and "NO LAW COULD BE FITTED" in (tmp_path / "out.json").read_text()
+    assert "no law could be fitted for 'loss' and nothing was saved; the verdict in " in err
     assert not fit.exists()
     # a constant target is refused before the search (exit 2), saying so
     df.assign(loss=3.0).to_csv(path, index=False)
@@ -279,6 +288,43 @@ def test_discover_names_the_row_that_stops_an_input_being_a_scale(capsys, runs):
     assert "N (real)" in out
     code, _, err = cli(capsys, *args, "--scale", "N,D")
     assert code == 2 and "--scale N: a scale must be > 0, but row 5 has -7e+07" in err
+
+
+def test_no_command_writes_over_a_file_it_reads(capsys, runs, tmp_path):
+    path, df = runs
+    before = path.read_bytes()
+    for args in (("fit", path, "--law", "chinchilla", "--target", "loss", "-o", path),
+                 ("discover", path, "--inputs", "N,D", "--target", "loss", "-o", path),
+                 ("discover", path, "--inputs", "N,D", "--target", "loss", "--save-law", path)):
+        code, _, err = cli(capsys, *args, "--force", "-q")
+        assert code == 2 and f"{path} is a file this command reads" in err, err
+    folder = tmp_path / "task"
+    folder.mkdir()
+    df.to_csv(folder / "data.csv", index=False)
+    (folder / "dataset.toml").write_text('inputs = ["N", "D"]\ntarget = "loss"\n')
+    code, _, err = cli(capsys, "fit", folder, "--law", "chinchilla", "-o",
+                       folder / "dataset.toml", "--force")
+    assert code == 2 and "is a file this command reads" in err
+    assert path.read_bytes() == before
+
+
+def test_discover_warns_of_a_target_at_or_below_zero_and_checks_its_columns(capsys, runs):
+    path, df = runs
+    df.loc[3, "loss"] = 0.0
+    df["g"] = np.where(df.index < 8, "a", "b")
+    df.to_csv(path, index=False)
+    args = ("discover", path, "--inputs", "N,D", "--target", "loss", "--max-screened", "6",
+            "--max-rounds", "0", "--starts", "16", "--jobs", "1", "--no-catalogue", "-q")
+    code, out, err = cli(capsys, *args)
+    assert code == 0
+    assert ("target 'loss': row 4 has 0 (1 value(s) <= 0 of 16), so the search fits raw "
+            "values, not logarithms") in err
+    for column, message in (("N", "cannot be both input N and the group column"),
+                            ("loss", "cannot be both the target and the group column")):
+        code, _, err = cli(capsys, *args, "--group", column)
+        assert code == 2 and message in err and "--group COLUMN" in err, err
+    code, _, err = cli(capsys, "discover", path, "--inputs", "", "--target", "loss")
+    assert code == 2 and "--inputs '': give column names" in err
 
 
 def test_no_output_is_left_behind_by_a_failed_write(capsys, tmp_path):

@@ -506,7 +506,10 @@ def test_cli_fit_command_keeps_groups_split_and_space(tmp_path):
     assert saved["n"] == 16 and set(saved["params"]) == {"a", "b"}
     for args in (command[1:], ["fit", tmp_path / "runs.csv", "--law", law, "--target", "y",
                                "--group", "g", "--split", "part", "--space", "raw", "--starts",
-                               "64"]):
+                               "64"],
+                 # the saved files say how the search read the data: those are the defaults
+                 ["fit", tmp_path / "runs.csv", "--law", law, "--starts", "64"],
+                 ["fit", tmp_path / "runs.csv", "--law", fit, "--starts", "64"]):
         again = run_cli(*args, "--format", "json", "-q")
         assert again.returncode == 0, again.stderr
         record = json.loads(again.stdout)
@@ -806,9 +809,53 @@ def test_constant_target_no_train_rows_and_test_only_groups_are_explained():
     frame["y"] = 1.7 + 50 * frame.x ** -0.3
     frame["split"] = ["train"] * 30 + ["test"] * 6
     data = make_dataset(frame, {"x": "x"}, "y", group="g", split="split")
-    with pytest.warns(sl.DataWarning, match=r"1 group\(s\) of the test split have no train rows"):
+    with pytest.warns(sl.DataWarning, match=r"1 group\(s\) of the test split have no train rows"
+                      r".*their 6 test row\(s\), so no test score is given"):
         res = discover(data, DiscoverSettings(catalogue=False, **SMALL))
     assert res.selected.test_r2 is None
+    # with test rows of a group that has train rows too, those are scored
+    frame.loc[25:29, "split"] = "test"
+    data = make_dataset(frame, {"x": "x"}, "y", group="g", split="split")
+    with pytest.warns(sl.DataWarning, match=r"the test score is of the other groups' 5 test"):
+        res = discover(data, DiscoverSettings(catalogue=False, **SMALL))
+    assert res.n_test == 5 and res.selected.test_r2 > 0.99
+    # a group with too few train points to fit is refused before the search, by name
+    frame["split"] = "train"
+    frame.loc[32:, "split"] = "excluded"
+    data = make_dataset(frame, {"x": "x"}, "y", group="g", split="split")
+    with pytest.raises(sl.InputError, match=r"1 group\(s\) have fewer than 3 distinct train "
+                       r"points \('b' \(2\); column 'g'\).*drop or merge those groups"):
+        discover(data, DiscoverSettings(**SMALL))
+
+
+def test_max_params_below_every_first_form_is_a_usage_error():
+    with pytest.raises(sl.InputError, match=r"--max-params 2: the search starts from forms of "
+                       r"at least 3 parameters here \(such as E \+ A1/params\*\*a1\)"):
+        discover(chinchilla_data(), DiscoverSettings(catalogue=False, max_params=2, **SMALL))
+
+
+def test_a_stack_that_cannot_be_refitted_as_one_law_says_so(sim_discovery):
+    """``fit`` refits a stack as one law: with fewer distinct points than its parameters the
+    result gives no command and says why."""
+    stack_sel = replace(sim_discovery.selected, origin="stack", key="stack of laws 2, 3")
+    ok = replace(sim_discovery, selected=stack_sel,
+                 stack={"selected": True, "refit": {"possible": True, "params": 7,
+                                                    "points": 40}})
+    assert ok.fit_command().startswith("scalinglaws fit ")
+    assert "(refits the average as one law, every parameter at once" in ok.summary()
+    no = replace(ok, stack={"selected": True, "refit": {"possible": False, "params": 7,
+                                                       "points": 5}})
+    assert no.fit_command() is None and no.to_dict()["selected"]["fit_command"] is None
+    assert ("fit it    not as one law: its 7 parameters are more than the 5 distinct points"
+            in no.summary())
+
+
+def test_an_unreachable_ray_address_fails_at_once():
+    from scalinglaws.parallel import _check_reachable
+
+    with pytest.raises(sl.InputError, match="cannot reach Ray at 127.0.0.1:1: .*RAY_ADDRESS"):
+        _check_reachable("127.0.0.1:1", timeout=5)
+    _check_reachable("auto")  # left to Ray
 
 
 def test_fit_command_renames_a_parameter_named_like_the_target(sim_discovery):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -347,6 +348,23 @@ def _ray_call(fn: Callable[[Any], Any], task: Any) -> tuple[bool, Any, str | Non
         return False, None, failure_reason(exc), time.perf_counter() - start
 
 
+def _check_reachable(address: str | None, timeout: float = 10.0) -> None:
+    """Fail at once, with a clear message, when a ``HOST:PORT`` (or ``ray://HOST:PORT``) Ray
+    address accepts no connection: Ray itself keeps retrying for minutes."""
+    if not address or address in ("auto", "local"):
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # not HOST:PORT; Ray reports what it makes of it
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot reach Ray at {address}: {exc.strerror or exc}; check the "
+                         "address (--ray-address or RAY_ADDRESS) and that the cluster is "
+                         "running") from None
+
+
 def _run_ray(fn, tasks, *, jobs, timeout, progress, address=None) -> list[TaskOutcome]:
     """Run the tasks as Ray tasks (one CPU each), at most ``jobs`` in flight.
 
@@ -363,8 +381,10 @@ def _run_ray(fn, tasks, *, jobs, timeout, progress, address=None) -> list[TaskOu
         raise InputError("the ray backend needs Ray: pip install 'scalinglaws[ray]' "
                          "(ray>=2.9)") from None
     if not ray.is_initialized():
+        target = address or os.environ.get("RAY_ADDRESS") or None
+        _check_reachable(target)
         try:
-            ray.init(address=address or os.environ.get("RAY_ADDRESS") or None,
+            ray.init(address=target,
                      include_dashboard=False, log_to_driver=False, configure_logging=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise InputError(f"cannot start or reach Ray at {address or 'a local instance'}: "

@@ -258,7 +258,8 @@ class Dataset:
             if found < n_params:
                 where = "" if label is None else f" in group '{label}'"
                 raise DataError(
-                    f"only {found} distinct scales (input combinations) for {n_params} "
+                    f"only {found} distinct scale{'' if found == 1 else 's'} (input "
+                    f"combination{'' if found == 1 else 's'}) for {n_params} "
                     f"parameters of {law_name}{where}: add runs at more scales or fit a law "
                     "with fewer parameters"
                 )

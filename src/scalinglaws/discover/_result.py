@@ -266,10 +266,18 @@ class Discovery:
 
     def fit_command(self) -> str | None:
         """The ``scalinglaws fit`` command that refits the selected law as the search did (None
-        when nothing was selected)."""
-        if self.selected is None:
+        when nothing was selected, or for a stack with more parameters than the train split has
+        distinct points: ``fit`` refits it as one law)."""
+        if self.selected is None or not self._refit().get("possible", True):
             return None
         return self.selected.fit_command(self.source or "DATA", self.target, self.fit_options())
+
+    def _refit(self) -> dict[str, Any]:
+        """For a selected stack, whether ``fit`` can refit it as one law (``possible``), its
+        parameters per group and the fewest distinct points of a group; else empty."""
+        if self.selected is None or self.selected.origin != "stack":
+            return {}
+        return (self.stack or {}).get("refit") or {}
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         """JSON-ready record; ``top`` limits the candidates listed (all by default).
@@ -393,7 +401,17 @@ class Discovery:
             if sel.shared:
                 lines.append(f"          shared across groups: {', '.join(sel.shared)}")
             lines.append(f"LaTeX     {sel.latex}")
-            lines.append(f"fit it    {self.fit_command()}")
+            refit = self._refit()
+            if refit and not refit["possible"]:
+                lines.append(f"fit it    not as one law: its {refit['params']} parameters are "
+                             f"more than the {refit['points']} distinct points of the train "
+                             "split (the search fitted each law on its own); --save-fit keeps "
+                             "this fit for predict, plan and report")
+            else:
+                lines.append(f"fit it    {self.fit_command()}")
+                if refit:
+                    lines.append("          (refits the average as one law, every parameter "
+                                 "at once; the search fitted each law on its own)")
         return "\n".join(lines)
 
 

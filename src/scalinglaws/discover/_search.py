@@ -62,6 +62,8 @@ MIN_FIT_R2 = 0.99
 PROBE_LAWS = 3
 #: ... at the largest runs with every scale input multiplied by this factor.
 PROBE_FACTOR = 2.0
+#: Fewest distinct train points of a group (a law of per-group parameters needs three).
+MIN_GROUP_POINTS = 3
 
 
 @dataclass(frozen=True)
@@ -366,6 +368,7 @@ class _Search:
         self.grouped = self.train.group is not None
         self.n_groups = int(self.codes.max()) + 1 if self.train.n else 0
         self.space = "log" if np.all(self.train.y > 0) else "raw"
+        self._check_groups()
         self._check_signs()
         self.infos = analyse_inputs(dict(self.train.X), self.train.y, self.codes, settings.scales)
         self.pairs = repeat_pairs(self.infos, dict(self.train.X))
@@ -410,11 +413,40 @@ class _Search:
         self.start = time.perf_counter()
 
     # -- evaluation ----------------------------------------------------------------------
+    def _check_groups(self) -> None:
+        """Every group needs :data:`MIN_GROUP_POINTS` distinct train points: with fewer, no law
+        with parameters of its own can be fitted to it, and every candidate would fail."""
+        if not self.grouped:
+            return
+        X = np.column_stack([np.asarray(v, float) for v in self.train.X.values()])
+        labels = np.asarray(self.train.group).astype(str)
+        few = [(str(labels[self.codes == g][0]), len(np.unique(X[self.codes == g], axis=0)))
+               for g in range(self.n_groups)]
+        few = [(label, k) for label, k in few if k < MIN_GROUP_POINTS]
+        if few:
+            shown = ", ".join(f"'{label}' ({k})" for label, k in few[:5])
+            more = f" and {len(few) - 5} more" if len(few) > 5 else ""
+            raise InputError(f"{len(few)} group(s) have fewer than {MIN_GROUP_POINTS} distinct "
+                             f"train points ({shown}{more}; column "
+                             f"{self.train.group_column or 'group'!r}): a law with parameters "
+                             "per group cannot be fitted to them; drop or merge those groups, "
+                             "or search without --group")
+
     def _check_signs(self) -> None:
         """A scale must be positive: ``--scale`` on an input with values <= 0 is an error, and
         an input that would look like a scale but for a few values <= 0 gets a warning naming
-        the first row (it is searched as a real-valued input, without power laws of it)."""
+        the first row (it is searched as a real-valued input, without power laws of it). A
+        target with some values <= 0 among positive ones gets a warning too: the search then
+        fits raw values, not logarithms."""
         rows = self.train.rows
+        y = np.asarray(self.train.y, float)
+        bad = np.flatnonzero(y <= 0)
+        if 0 < bad.size < y.size:
+            i = int(bad[0])
+            where = f"row {int(rows[i])}" if rows is not None else f"train row {i + 1}"
+            warnings.warn(f"target {self.train.target!r}: {where} has {y[i]:g} ({bad.size} "
+                          f"value(s) <= 0 of {y.size}), so the search fits raw values, not "
+                          "logarithms; fix or drop those rows if they are mistakes", DataWarning, stacklevel=3)
         for name, values in self.train.X.items():
             v = np.asarray(values, float)
             bad = np.flatnonzero(v <= 0)
@@ -529,7 +561,17 @@ class _Search:
                 if c.n_params <= self.s.max_params:
                     self.seen.add(c.key)
                     first.append(c)
-        first += self._new(_grammar.initial_forms(self.infos, grouped=self.grouped))
+        forms = _grammar.initial_forms(self.infos, grouped=self.grouped)
+        first += self._new(forms)
+        if not first:
+            sizes = [c for c in (_form_candidate(f, self.infos, self.grouped) for f in forms)
+                     if c is not None]
+            if sizes:
+                small = min(sizes, key=lambda c: (c.n_params, c.key))
+                raise InputError(f"--max-params {self.s.max_params}: the search starts from "
+                                 f"forms of at least {small.n_params} parameters here (such as "
+                                 f"{small.readable}); raise --max-params to "
+                                 f"{small.n_params} or more")
         self._validate(first)
         best = self._best_criterion()
         self.log(f"round 0: {len(first)} forms validated; best {self._best_text()}")
@@ -654,10 +696,15 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
         unseen = sorted(set(map(str, test.group)) - set(map(str, search.train.group)))
         if unseen:
             shown = ", ".join(unseen[:5]) + (" ..." if len(unseen) > 5 else "")
+            keep = ~np.isin(np.asarray(test.group).astype(str), unseen)
+            test = test.subset(keep)
+            n_test = test.n
+            scored = (f"the test score is of the other groups' {n_test} test row(s)" if n_test
+                      else "no test score is given")
             warnings.warn(f"{len(unseen)} group(s) of the test split have no train rows "
-                          f"({shown}): a law with per-group parameters cannot predict them, so "
-                          "no test score is given; move some of their rows to the train split "
-                          "to score them", DataWarning, stacklevel=2)
+                          f"({shown}): a law with per-group parameters cannot predict their "
+                          f"{int((~keep).sum())} test row(s), so {scored}; move some of their "
+                          "rows to the train split to score them", DataWarning, stacklevel=2)
     stack, stack_note = _stack_candidate(search, ok, fits) if settings.stack else (None, None)
     columns = dict(data.columns)
     first = 2 if stack is not None else 1
@@ -823,9 +870,15 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     cand = _Cand(f"stack:{ranks}", f"stack of laws {ranks}", "stack", law,
                  {k: k for k in law.inputs}, sf.shared, sf.readable, [], dict(sf.bounds),
                  validation=metrics, error=error, criterion=error, held=cv)
+    # ``fit --law`` refits the average as one law, every parameter at once: each group needs
+    # as many distinct points as the law has parameters of its own
+    parts_ = data.by_group() if data.group is not None else [(None, data)]
+    points = min(part.distinct_scales() for _, part in parts_)
+    own = law.n_params - len(sf.shared) if data.group is not None else law.n_params
     note = {"selected": True, "laws": [r for _, r, _ in used],
             "weights": [float(wk) for wk, _, _ in used], "best_single_validation": single,
-            "validation_score": metrics[metric], "reason": None}
+            "validation_score": metrics[metric], "reason": None,
+            "refit": {"possible": points >= own, "params": own, "points": points}}
     if groups is not None:
         note["groups"] = groups
     return (cand, fit), note
