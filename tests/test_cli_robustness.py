@@ -535,7 +535,7 @@ def test_messages_say_what_to_do(capsys, args, message):
 def test_next_runs_with_min_above_max(capsys, fit_file):
     code, _, err = cli(capsys, "next-runs", fit_file, "--min-flops", "1e20", "--max-flops",
                        "1e19", "--budget", "1e22")
-    assert code == 2 and "min_flops 1e+20 exceeds max_flops 1e+19" in err
+    assert code == 2 and "--min-flops 1e+20 exceeds --max-flops 1e+19" in err
 
 
 def test_messages_show_values_not_numpy_reprs():
@@ -636,3 +636,76 @@ def test_derived_records_say_which_fit_and_settings_they_come_from(capsys, fit_f
                  if a["approach"] == 3]
     assert approach3 and approach3[0]["details"]["fitter"]["n_starts"] == 1024
     assert approach3[0]["details"]["law"] == "chinchilla"
+
+
+def test_demo_run_twice_keeps_its_report_and_says_so(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli(capsys, "demo", "-q")
+    assert code == 0 and (tmp_path / "scalinglaws-report.html").exists()
+    before = (tmp_path / "scalinglaws-report.html").stat().st_mtime_ns
+    code, out, _ = cli(capsys, "demo", "-q")
+    assert code == 0 and "prediction at N=7e+10" in out
+    assert "report: not written, ./scalinglaws-report.html exists" in out
+    assert (tmp_path / "scalinglaws-report.html").stat().st_mtime_ns == before
+    # a report named on the command line is still refused without --force
+    code, _, err = cli(capsys, "demo", "-q", "--report", "scalinglaws-report.html")
+    assert code == 2 and "pass --force" in err
+
+
+def test_a_fit_records_its_bounds_and_shows_a_zero_width_side_as_zero(capsys, runs, tmp_path):
+    path, _ = runs
+    saved = tmp_path / "b.json"
+    code, out, err = cli(capsys, "fit", path, "--law", "chinchilla", "--input", "N=N,D=D",
+                         "--target", "loss", "--bound", "alpha=0.9:1", "--starts", "32",
+                         "--bootstrap", "10", "-o", saved, "-q")
+    assert code == 0, err
+    # alpha is at its lower bound in every draw: its interval has no width below
+    line = next(x for x in out.splitlines() if x.strip().startswith("alpha"))
+    assert re.search(r"alpha = +0\.9 +\+0 +-0 +\[0\.9, 0\.9\]", line), line
+    record = json.loads(saved.read_text())
+    assert record["law_spec"]["bounds"] == {"alpha": [0.9, 1.0]}
+    code, out, err = cli(capsys, "fit", path, "--law", saved, "--starts", "32", "--format",
+                         "json")
+    assert code == 0, err
+    assert json.loads(out)["params"]["alpha"] == pytest.approx(0.9)
+    assert "from " in err and "--target loss" in err
+
+
+def test_as_many_runs_as_parameters_is_said(capsys, runs, tmp_path):
+    path, df = runs
+    df.iloc[[0, 5, 10, 15, 3]].to_csv(path, index=False)
+    code, out, err = cli(capsys, "fit", path, "--law", "chinchilla", "--input", "N=N,D=D",
+                         "--target", "loss", "--starts", "32", "-q")
+    assert code == 0
+    assert "5 runs for 5 parameters: the law can pass through every run" in out
+
+
+def test_simulate_refuses_a_huge_grid_and_an_unknown_input(capsys):
+    code, _, err = cli(capsys, "simulate", "--law", "chinchilla", "--grid", "N=1e8:1e10:100000",
+                       "--grid", "D=1e9:1e11:100000")
+    assert code == 2 and "100000 x 100000 = 10,000,000,000 runs" in err
+    code, _, err = cli(capsys, "simulate", "--law", "chinchilla", "--grid", "X=1:10:3")
+    assert code == 2 and "--grid X: not an input of chinchilla (its inputs: N, D)" in err
+    code, _, err = cli(capsys, "simulate", "--law", "chinchilla", "--grid", "N=1:2:3:4")
+    assert code == 2 and "values separated by ';'" in err
+
+
+def test_plan_messages_name_options_once_and_say_what_to_do(capsys, fit_file):
+    code, _, err = cli(capsys, "plan", fit_file, "--budget", "abc")
+    assert code == 2 and "--budget 'abc': not a number" in err
+    code, _, err = cli(capsys, "predict", "-", "--at", "N=1e9,D=1e10")
+    assert code == 2 and "not standard input" in err
+    code, out, err = cli(capsys, "plan", fit_file, "--budget", "1e40")
+    assert code == 0 and "far beyond the runs the law was fitted on (N = " in out
+    code, out, err = cli(capsys, "plan", fit_file, "--budget", "1e22")
+    assert code == 0 and "far beyond" not in out
+    code, out, err = cli(capsys, "plan", fit_file, "--budget", "1e22", "--params", "alpha=0.35")
+    assert code == 0 and f"--spread-from {fit_file} re-centres" in err
+
+
+def test_a_file_separated_by_semicolons_gets_a_hint(capsys, tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("params;tokens;loss\n1e8;1e9;3.1\n")
+    code, _, err = cli(capsys, "fit", path, "--law", "chinchilla", "--input",
+                       "N=params,D=tokens", "--target", "loss")
+    assert code == 2 and "one column whose name has ';': save the file with commas" in err

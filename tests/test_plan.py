@@ -425,7 +425,7 @@ def test_grouped_fit_needs_a_group():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sl.FitWarning)
         res = sl.Fitter(shared=("alpha", "beta")).fit(law, data)
-    with pytest.raises(sl.InputError, match="choose one with group"):
+    with pytest.raises(sl.InputError, match="choose one with --group"):
         plan.compute_optimal(res, 1e22)
     a = plan.compute_optimal(res, 1e22, group="b")
     assert a.loss > plan.compute_optimal(res, 1e22, group="a").loss

@@ -137,9 +137,10 @@ def fit_summary(res: FitResult) -> str:
                 up, down = max(hi - v, 0.0), max(v - lo, 0.0)
                 pos = [x for x in (up, down) if x > 0]
                 ref = min(pos) if pos else (abs(v) * 1e-6 or 1e-12)
-                _, ups = round_by_uncertainty(v, up if up > 0 else ref)
-                _, downs = round_by_uncertainty(v, down if down > 0 else ref)
-                vs, _ = round_by_uncertainty(v, ref)
+                # a side of zero width (a parameter at its bound, or never moved) shows 0
+                ups = round_by_uncertainty(v, up)[1] if up > 0 else "0"
+                downs = round_by_uncertainty(v, down)[1] if down > 0 else "0"
+                vs = round_by_uncertainty(v, ref)[0] if pos else fmt_num(v, 6)
                 lines.append(f"  {name:<{width}} = {vs:>10}  +{ups:<9} -{downs:<9} "
                              f"[{fmt_num(lo, 4)}, {fmt_num(hi, 4)}]")
             else:

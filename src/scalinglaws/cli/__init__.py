@@ -6,6 +6,7 @@ law or formula). Results go to stdout, messages and progress to stderr.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import warnings
@@ -298,7 +299,7 @@ def fit_cmd(data, law_text, inputs, target, group, share, split, rows, bounds, l
                        + " ".join(f"--{k} {v}" for k, v in used.items()), err=True)
     law, ds = _load_for_law(data, law_text, inputs, target, group, bounds, nan_policy, space, rows,
                             split)
-    shared = tuple(s.strip() for s in share.split(",") if s.strip())
+    shared = tuple(dict.fromkeys(s.strip() for s in share.split(",") if s.strip()))
     if shared and ds.group is None:
         raise InputError("--share needs groups: pass --group COLUMN")
     if ds.group is not None:
@@ -469,7 +470,8 @@ def _parse_grid(values) -> dict:
         if ":" in v:
             parts = v.split(":")
             if len(parts) != 3:
-                raise InputError(f"--grid {k}={v}: expected LO:HI:COUNT or a comma list")
+                raise InputError(f"--grid {k}={v}: expected LO:HI:COUNT, or values separated "
+                                 "by ';'")
             lo, hi = parse_float(parts[0], "--grid", k), parse_float(parts[1], "--grid", k)
             try:
                 cnt = int(parts[2])
@@ -480,7 +482,17 @@ def _parse_grid(values) -> dict:
             grid[k] = (lo, hi, cnt)
         else:
             grid[k] = [parse_float(x, "--grid", k) for x in v.split(";") if x.strip()]
+    counts = [g[2] if isinstance(g, tuple) else len(g) for g in grid.values()]
+    rows = math.prod(counts)
+    if rows > MAX_GRID_ROWS:
+        shown = " x ".join(map(str, counts))
+        raise InputError(f"--grid: {shown} = {rows:,} runs, more than {MAX_GRID_ROWS:,}; "
+                         "lower the COUNTs")
     return grid
+
+
+#: Most runs ``simulate`` writes (the product of the grid's counts).
+MAX_GRID_ROWS = 10_000_000
 
 
 @cli.command("simulate", context_settings=CONTEXT)
@@ -513,6 +525,10 @@ def simulate_cmd(law_text, inputs, params, grid, noise, noise_kind, n_inputs, ta
     names = list(inputs) or (list(g) if g else [])
     law = resolve_law(law_text, input_names=names, n_inputs=n_inputs or (len(g) if g else None),
                       bounds={})
+    unknown = [k for k in (g or {}) if k not in law.inputs]
+    if unknown:
+        raise InputError(f"--grid {unknown[0]}: not an input of {law.name} (its inputs: "
+                         f"{', '.join(law.inputs)})")
     if n_inputs is not None:
         from ..laws import catalogue_entry, catalogue_names
 
@@ -577,6 +593,10 @@ def demo_cmd(bootstrap, seed, at, output, force, report_path, show_path, quiet):
     if show_path:
         click.echo(path)
         return
+    kept = None  # the default report of an earlier run is kept, not an error: say so at the end
+    if (report_path and not force and os.path.exists(report_path)
+            and click.get_current_context().get_parameter_source("report_path").name == "DEFAULT"):
+        kept, report_path = report_path, ""
     check_outputs({"-o": output, "--report": report_path}, force=force)
     if 0 < bootstrap < 10:
         raise InputError(f"--bootstrap {bootstrap}: give 0 (no intervals) or at least 10 refits")
@@ -621,3 +641,6 @@ def demo_cmd(bootstrap, seed, at, output, force, report_path, show_path, quiet):
         write_atomic(report_path, page, force=force)
         click.echo(f"\nreport: {_shown_path(report_path)} (one self-contained HTML file; "
                    "open it in a browser, no network needed)")
+    if kept:
+        click.echo(f"\nreport: not written, {_shown_path(kept)} exists (from an earlier run); "
+                   "pass --force to replace it, or --report FILE")

@@ -86,12 +86,15 @@ def parse_float(text: str, option: str, name: str) -> float:
         return math.inf
     if t in ("-inf", "-infinity"):
         return -math.inf
+    # an option that sets one value is named once ("--budget 'abc'"), else with the name it sets
+    alone = not name or name.replace("_", "-") == option.lstrip("-")
     try:
         v = float(t)
     except ValueError:
-        raise InputError(f"{option} {name}={text!r}: not a number") from None
+        what = f"{option} {text!r}" if alone else f"{option} {name}={text!r}"
+        raise InputError(f"{what}: not a number") from None
     if math.isnan(v):
-        raise InputError(f"{option} {name}: NaN is not allowed")
+        raise InputError(f"{option if alone else f'{option} {name}'}: NaN is not allowed")
     return v
 
 
@@ -495,6 +498,9 @@ def read_fit(path: str):
 
     from ..fit import FitResult
 
+    if str(path) == "-":
+        raise InputError("a saved fit is read from a file, not standard input: save one with "
+                         "'scalinglaws fit ... -o FIT.json' and give FIT.json")
     try:
         with open(path, encoding="utf-8") as f:
             d = json.load(f)

@@ -228,6 +228,10 @@ def plan_cmd(fit_file, budgets, target_loss, inference_tokens, lifetime_budget, 
         origin = f"fit {fit_file}"
         if given is not None:
             origin = f"given parameters (other values from {fit_file})"
+            if getattr(source, "draws", None) is not None and not spread_from:
+                click.echo(f"note: the given --params carry no bootstrap draws, so the plan has "
+                           f"no intervals; --spread-from {fit_file} re-centres that fit's "
+                           "spread on them", err=True)
     elif law_text:
         if given is None:
             raise InputError("--law needs --params NAME=VALUE,... (every parameter of the law)")

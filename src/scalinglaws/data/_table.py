@@ -33,9 +33,13 @@ _FALSE = frozenset({"false", "0", "0.0"})
 def format_columns(columns: Iterable[Any], limit: int = 30) -> str:
     """Comma-separated column names for messages, without the internal row column."""
     names = [str(c) for c in columns if c != ROW_COLUMN]
+    joined = len(names) == 1 and ";" in names[0]
     if len(names) > limit:
         names = [*names[:limit], f"... ({len(names) - limit} more)"]
-    return ", ".join(names) or "none"
+    text = ", ".join(names) or "none"
+    if joined:  # a file whose columns are separated by ';' reads as one column
+        text += "; one column whose name has ';': save the file with commas, or as .tsv"
+    return text
 
 
 def show(value: Any) -> str:

@@ -31,7 +31,7 @@ def law_spec(law: Law) -> dict:
     -------
     dict
         ``{"kind": "catalogue", "name"}`` (with ``n_inputs`` for a law whose number of
-        inputs varies) for a catalogue law; otherwise ``{"kind": "formula", "name",
+        inputs varies, and ``bounds`` where they differ from the catalogue's) for a catalogue law; otherwise ``{"kind": "formula", "name",
         "formula", "inputs", "bounds"}``, with only the finite bounds and infinities written
         as ``"inf"``/``"-inf"``.
 
@@ -48,6 +48,12 @@ def law_spec(law: Law) -> dict:
         spec: dict[str, Any] = {"kind": "catalogue", "name": law.name}
         if entry.variadic:
             spec["n_inputs"] = len(law.inputs)
+        # bounds set by the user (--bound) differ from the catalogue's: they are recorded
+        own = get_law(law.name, n_inputs=spec.get("n_inputs"))
+        changed = {p.name: [_num(p.lower), _num(p.upper)] for p, q in zip(law.params, own.params)
+                   if (p.lower, p.upper) != (q.lower, q.upper)}
+        if changed:
+            spec["bounds"] = changed
         return spec
     if not isinstance(law, FormulaLaw):
         raise LawError(f"cannot record law {law.name!r}: it is neither in the catalogue nor a "
@@ -64,7 +70,7 @@ def law_from_spec(spec: Mapping[str, Any]) -> Law:
     Parameters
     ----------
     spec : mapping
-        A record with ``kind`` ``"catalogue"`` (``name``, optional ``n_inputs``) or
+        A record with ``kind`` ``"catalogue"`` (``name``, optional ``n_inputs`` and ``bounds``) or
         ``"formula"`` (``formula``, ``inputs``, optional ``bounds`` and ``name``).
 
     Returns
@@ -82,7 +88,13 @@ def law_from_spec(spec: Mapping[str, Any]) -> Law:
     """
     kind = spec.get("kind")
     if kind == "catalogue":
-        return get_law(spec["name"], n_inputs=spec.get("n_inputs"))
+        law = get_law(spec["name"], n_inputs=spec.get("n_inputs"))
+        bounds = spec.get("bounds") or {}
+        if bounds:
+            params = [p.with_bounds(float(bounds[p.name][0]), float(bounds[p.name][1]))
+                      if p.name in bounds else p for p in law.params]
+            object.__setattr__(law, "params", tuple(params))  # a fresh law of this record's
+        return law
     if kind == "formula":
         bounds = {k: (float(v[0]), float(v[1])) for k, v in spec.get("bounds", {}).items()}
         return formula_law(spec["formula"], spec["inputs"], bounds=bounds, name=spec.get("name"))
@@ -250,6 +262,12 @@ class FitResult:
                          f"row {diag['outliers'][0]['row']}")
         if n_failed:
             warns.append(f"{n_failed} bootstrap refit(s) failed and were dropped")
+        n_shared = len(fitter.shared) if grouped else 0
+        n_fitted = theta.shape[0] * (theta.shape[1] - n_shared) + n_shared
+        if len(y) <= n_fitted:
+            warns.append(f"{len(y)} runs for {n_fitted} parameters: the law can pass through "
+                         "every run, so its R² and intervals say nothing about how well it "
+                         "fits; add runs or fit a law with fewer parameters")
         with np.errstate(all="ignore"):
             ss_res = float(np.sum((pred - y) ** 2))
             ss_tot = float(np.sum((y - y.mean()) ** 2))

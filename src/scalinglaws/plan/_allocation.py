@@ -192,7 +192,8 @@ def compute_optimal(source, budget: float | Sequence[float], *,
     -----
     When the fit's runs are known (``source`` is a :class:`~scalinglaws.FitResult` used
     with its own estimate) and the plan's ``N`` or ``D`` is below the smallest run's, a
-    note says the plan extrapolates downwards.
+    note says the plan extrapolates downwards; more than :data:`FAR_ABOVE` times the largest
+    run's, a note says it is far beyond the runs.
     """
     fl = as_fitted_law(source, params=params, draws=draws, group=group, fixed=fixed,
                        n_input=n_input, d_input=d_input, level=level)
@@ -564,11 +565,25 @@ def _outside_runs(fl: FittedLaw, N: float, D: float, what: str) -> str | None:
     below = [(name, val, fl.data_range[inp][0]) for name, inp, val in
              (("N", fl.n_input, N), ("D", fl.d_input, D))
              if inp in fl.data_range and val < fl.data_range[inp][0] * (1 - 1e-9)]
-    if not below:
-        return None
-    return ("below the runs the law was fitted on (" + ", ".join(
-        f"{name} = {val:.3g} < smallest {lo:.3g}" for name, val, lo in below)
-        + "): the plan extrapolates downwards")
+    far = [(name, val, fl.data_range[inp][1]) for name, inp, val in
+           (("N", fl.n_input, N), ("D", fl.d_input, D))
+           if inp in fl.data_range and val > fl.data_range[inp][1] * FAR_ABOVE]
+    notes = []
+    if below:
+        notes.append("below the runs the law was fitted on (" + ", ".join(
+            f"{name} = {val:.3g} < smallest {lo:.3g}" for name, val, lo in below)
+            + "): the plan extrapolates downwards")
+    if far:
+        notes.append("far beyond the runs the law was fitted on (" + ", ".join(
+            f"{name} = {val:.3g}, {val / hi:.2g} times the largest {hi:.3g}"
+            for name, val, hi in far)
+            + "): nothing in the data says the law still holds there; treat the plan as a "
+            "guess")
+    return "; ".join(notes) or None
+
+
+#: A plan's N or D more than this many times the largest run's gets a note.
+FAR_ABOVE = 1e3
 
 
 def _unreachable(fl, theta, target, k, max_tokens=None, ratio=None) -> str:

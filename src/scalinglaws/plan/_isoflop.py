@@ -380,7 +380,7 @@ def _analyse_group(g, N, D, y, Cb, runs, at, n_budgets, B, rng, seed, level, k, 
     else:
         if 1 in which:
             results.append(ApproachResult(1, False, reason="needs training curves: name the run "
-                                          "column (--curves COLUMN, run=)"))
+                                          "column (--curves COLUMN; run= in Python)"))
         Cp = Cb if Cb is not None else _cluster_budgets(k * N * D, tol)
         Np, Dp, yp = N, D, y
     budgets = tuple(float(c) for c in np.unique(Cp))

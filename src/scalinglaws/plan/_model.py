@@ -179,8 +179,8 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
         if source.groups is not None:
             if group is None:
                 if len(source.groups) != 1:
-                    raise InputError(f"this fit has parameters per group; choose one with group= "
-                                     f"(--group): {', '.join(source.groups[:10])}")
+                    raise InputError(f"this fit has parameters per group; choose one with --group "
+                                     f"(group= in Python): {', '.join(source.groups[:10])}")
                 group = source.groups[0]
             group = str(group)  # labels are kept as text (a numeric column's 1 is '1')
             if group not in source.groups:
@@ -242,7 +242,7 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
         domain = law.domains.get(k, "real")
         if (domain == "positive" and not v > 0) or (domain == "nonnegative" and not v >= 0):
             need = "a positive number" if domain == "positive" else "a number >= 0"
-            raise InputError(f"fixed input {k}={v:g} (fixed=, --fix {k}=VALUE) is outside the "
+            raise InputError(f"fixed input {k}={v:g} (--fix {k}=VALUE; fixed= in Python) is outside the "
                              f"domain of law {law.name!r}: {k} must be {need}")
     missing = [i for i in law.inputs if i not in (n_in, d_in) and i not in fixed]
     if missing:
@@ -301,8 +301,8 @@ def _identify_inputs(law: Law, columns: Mapping[str, str], n_input, d_input) -> 
         d_input = "D" if "D" in ins else _by_words(ins, columns, _D_WORDS)
     if n_input is None or d_input is None or n_input == d_input:
         raise InputError(f"cannot tell which inputs of law {law.name!r} ({', '.join(ins)}) are "
-                         "the parameter count and the tokens: pass n_input= and d_input= "
-                         "(--n-input, --d-input)")
+                         "the parameter count and the tokens: name them with --n-input and "
+                         "--d-input (n_input= and d_input= in Python)")
     return n_input, d_input
 
 

@@ -210,8 +210,8 @@ def suggest_runs(source, *, max_flops: float, n_runs: int = 3, target: Mapping[s
     if min_flops is not None:
         Cmin = _positive(min_flops, "min_flops")
         if Cmin > Cmax:
-            raise InputError(f"min_flops {Cmin:.3g} exceeds max_flops {Cmax:.3g} (--min-flops, "
-                             "--max-flops): swap them")
+            raise InputError(f"--min-flops {Cmin:.3g} exceeds --max-flops {Cmax:.3g}: swap them"
+                             " (min_flops and max_flops in Python)")
         feas &= k * NN * DD >= Cmin * (1 - 1e-9)
     if not feas.any():
         raise InputError(f"no candidate run within {Cmax:.3g} FLOPs and {rlo:g}..{rhi:g} tokens "
