@@ -709,3 +709,34 @@ def test_a_file_separated_by_semicolons_gets_a_hint(capsys, tmp_path):
     code, _, err = cli(capsys, "fit", path, "--law", "chinchilla", "--input",
                        "N=params,D=tokens", "--target", "loss")
     assert code == 2 and "one column whose name has ';': save the file with commas" in err
+
+
+def test_predict_notes_a_point_far_beyond_the_runs_and_refuses_two_columns(capsys, fit_file,
+                                                                           tmp_path):
+    code, out, err = cli(capsys, "predict", fit_file, "--at", "N=1e40,D=1e12")
+    assert code == 0 and re.search(r"note: point 1 has N=1e\+40, [0-9.e+]+ times the largest "
+                                   r"run's", err), err
+    code, out, err = cli(capsys, "predict", fit_file, "--at", "N=7e10,D=1.4e12")
+    assert code == 0 and "note" not in err
+    fit = json.loads(fit_file.read_text())
+    column = fit["inputs"]["N"]
+    assert column == "params"  # the Chinchilla runs' column for input N
+    pts = tmp_path / "pts.csv"
+    pd.DataFrame({"N": [1e9], column: [2e9], "tokens": [1e10]}).to_csv(pts, index=False)
+    code, _, err = cli(capsys, "predict", fit_file, "--points", pts)
+    assert code == 2 and "columns 'N' and 'params' both give input N" in err
+
+
+def test_simulate_warns_of_parameters_outside_the_bounds(capsys):
+    code, out, err = cli(capsys, "simulate", "--law", "chinchilla", "--params",
+                         "E=1.7,A=400,B=400,alpha=0.3,beta=-3", "--grid", "N=1e8;1e9",
+                         "--grid", "D=1e9;1e10")
+    assert code == 0 and "--params beta=-3 is outside the law's bounds [0, 2]" in err
+    assert "E=1.7" not in err
+
+
+def test_an_interval_bound_that_rounds_to_zero_has_no_minus_sign():
+    from scalinglaws.plan._inference import _iv_txt
+
+    assert _iv_txt((-1e-5, 1e-5), ".1%") == " [0.0%, 0.0%]"
+    assert _iv_txt((-0.2, 0.1), ".1%") == " [-20.0%, 10.0%]"

@@ -372,6 +372,9 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
         frame, _ = read_table(points)
         for k in law.inputs:
             col = k if k in frame.columns else res.inputs.get(k)
+            if k in frame.columns and res.inputs.get(k, k) != k and res.inputs[k] in frame.columns:
+                raise InputError(f"--points {points}: columns {k!r} and {res.inputs[k]!r} both "
+                                 f"give input {k}; keep one")
             if col not in frame.columns:
                 raise InputError(f"--points {points}: no column for input {k!r} (expected {k!r} "
                                  f"or {res.inputs.get(k)!r})")
@@ -417,6 +420,7 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
         where = ", ".join(f"{k}={X[k][i]:g}" for k in law.inputs)
         raise InputError(f"the law gives no finite prediction at point {i + 1} ({where}); is "
                          "it outside the law's domain?")
+    _note_far_beyond(res, X)
     lvl = level if level is not None else res.level
     records = []
     for i in range(len(out["prediction"])):
@@ -458,6 +462,26 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
             lines.append(s)
         text = "\n".join(lines) + "\n"
     _emit(text, output, force)
+
+
+def _note_far_beyond(res, X: dict[str, np.ndarray]) -> None:
+    """A note on stderr for the first point whose input is more than ``FAR_ABOVE`` times the
+    largest run's (as ``plan`` notes for a plan)."""
+    from ..plan._allocation import FAR_ABOVE
+
+    seen = res.data.get("X") or {}
+    for k, v in X.items():
+        runs = np.asarray(seen.get(k, []), float)
+        if not runs.size or not np.all(runs > 0):
+            continue
+        top = float(runs.max())
+        far = np.flatnonzero(v > top * FAR_ABOVE)
+        if far.size:
+            i = int(far[0])
+            click.echo(f"note: point {i + 1} has {k}={v[i]:.3g}, {v[i] / top:.2g} times the "
+                       f"largest run's {top:.3g}: nothing in the data says the law still holds "
+                       "there", err=True)
+            return
 
 
 # ---------------------------------------------------------------------------------------------
@@ -545,6 +569,12 @@ def simulate_cmd(law_text, inputs, params, grid, noise, noise_kind, n_inputs, ta
         if missing:
             raise InputError(f"--params: missing {', '.join(missing)} (the law's parameters are "
                              f"{', '.join(law.param_names)})")
+        outside = [(k, law.param(k)) for k in law.param_names
+                   if not law.param(k).lower <= p[k] <= law.param(k).upper]
+        for k, prm in outside:  # allowed (a study may want it), but a fit could not get there
+            click.echo(f"warning: --params {k}={p[k]:g} is outside the law's bounds "
+                       f"[{prm.lower:g}, {prm.upper:g}]: a fit of these runs cannot recover "
+                       "it", err=True)
     df = simulate(law, p, g, noise=noise, noise_kind=noise_kind, seed=seed, target=target)
     _emit(df.to_csv(index=False, float_format="%.10g"), output, force)
 

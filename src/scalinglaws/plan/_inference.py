@@ -169,7 +169,13 @@ class InferencePlan:
 def _iv_txt(iv, spec) -> str:
     if not iv:
         return ""
-    return f" [{format(iv[0], spec)}, {format(iv[1], spec)}]"
+    return f" [{_no_negative_zero(iv[0], spec)}, {_no_negative_zero(iv[1], spec)}]"
+
+
+def _no_negative_zero(x: float, spec: str) -> str:
+    """``format(x, spec)``, with a value that rounds to zero shown as 0, never as -0."""
+    text = format(x, spec)
+    return text[1:] if text.startswith("-") and float(text.rstrip("%")) == 0 else text
 
 
 def inference_optimal(source, inference_tokens: float, *, budget: float | None = None,
