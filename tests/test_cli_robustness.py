@@ -740,3 +740,19 @@ def test_an_interval_bound_that_rounds_to_zero_has_no_minus_sign():
 
     assert _iv_txt((-1e-5, 1e-5), ".1%") == " [0.0%, 0.0%]"
     assert _iv_txt((-0.2, 0.1), ".1%") == " [-20.0%, 10.0%]"
+
+
+def test_a_fit_records_which_rows_it_fitted(capsys, runs, tmp_path):
+    path, df = runs
+    df["split"] = np.where(df.N >= 3e8, "test", "train")
+    df.to_csv(path, index=False)
+    saved = tmp_path / "t.json"
+    args = ("--input", "D=D", "--target", "loss", "--split", "split", "--starts", "16")
+    code, _, err = cli(capsys, "fit", path, "--law", "E + B/D**b", *args, "--rows", "test",
+                       "-o", saved, "-q")
+    assert code == 0, err
+    record = json.loads(saved.read_text())
+    assert record["provenance"]["rows"] == "test" and record["n"] == 4
+    code, out, err = cli(capsys, "fit", path, "--law", saved, "--split", "split", "--starts",
+                         "16", "--format", "json")
+    assert code == 0 and json.loads(out)["n"] == 4 and "--rows test" in err

@@ -222,10 +222,10 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
         raise InputError(f"--rows {rows}: this data has no split column; name one with --split "
                          "COLUMN (its values train, test or excluded)")
     if rows in (None, "train") and data.split is not None:
-        data = data.train()
+        data, rows = data.train(), "train"
     elif rows == "test":
         data = data.test()
-    return law, data
+    return law, data, rows or "all"
 
 
 @cli.command("fit", context_settings=CONTEXT)
@@ -289,16 +289,17 @@ def fit_cmd(data, law_text, inputs, target, group, share, split, rows, bounds, l
             shared_from_file = saved.shared
         # the file says how its data was read: those are the defaults of the options not given
         ctx = click.get_current_context()
-        given = {"target": target, "group": group, "split": split,
+        given = {"target": target, "group": group, "split": split, "rows": rows,
                  "space": None if ctx.get_parameter_source("space").name == "DEFAULT" else space}
         used = {k: v for k, v in saved.defaults.items() if given[k] is None}
         target, group = used.get("target", target), used.get("group", group)
         split, space = used.get("split", split), used.get("space", space)
+        rows = used.get("rows", rows)
         if used and not quiet:
             click.echo(f"from {law_text.strip().removeprefix('@')}: "
                        + " ".join(f"--{k} {v}" for k, v in used.items()), err=True)
-    law, ds = _load_for_law(data, law_text, inputs, target, group, bounds, nan_policy, space, rows,
-                            split)
+    law, ds, rows = _load_for_law(data, law_text, inputs, target, group, bounds, nan_policy,
+                                  space, rows, split)
     shared = tuple(dict.fromkeys(s.strip() for s in share.split(",") if s.strip()))
     if shared and ds.group is None:
         raise InputError("--share needs groups: pass --group COLUMN")
@@ -310,7 +311,9 @@ def fit_cmd(data, law_text, inputs, target, group, share, split, rows, bounds, l
                     n_starts=starts, seed=seed,
                     shared=shared, bootstrap=bootstrap, bootstrap_unit=bootstrap_unit, level=level)
     res = fitter.fit(law, ds, progress=Progress("bootstrap", quiet=quiet))
-    record = dumps(res.to_dict())
+    d = res.to_dict()
+    d["provenance"]["rows"] = rows  # which rows of the split were fitted: train, test or all
+    record = dumps(d)
     if output:
         write_atomic(output, record, force=force)
         click.echo(f"saved fit to {output}", err=True)

@@ -133,8 +133,8 @@ def parse_bounds(values: Iterable[str]) -> dict[str, tuple[float, float]]:
 @dataclass(frozen=True)
 class LawFile:
     """A law read from a JSON file: the law, its columns, its shared parameters and how the
-    data it was fitted to was read (``defaults``: ``target``, ``group``, ``split`` and
-    ``space`` where the file records them)."""
+    data it was fitted to was read (``defaults``: ``target``, ``group``, ``split``, ``space``
+    and ``rows`` where the file records them)."""
 
     law: Law
     columns: dict[str, str]
@@ -200,8 +200,10 @@ def read_law_file(text: str) -> LawFile:
     elif isinstance(record, dict) and isinstance(record.get("law_spec"), dict):
         spec, columns, shared = record["law_spec"], record.get("inputs"), record.get("shared")
         data = record.get("data")
+        prov = record.get("provenance")
         defaults = {"target": record.get("target"), "space": record.get("space"),
-                    "group": data.get("group_column") if isinstance(data, dict) else None}
+                    "group": data.get("group_column") if isinstance(data, dict) else None,
+                    "rows": prov.get("rows") if isinstance(prov, dict) else None}
         if isinstance(record.get("read"), dict):  # a fit saved by discover: its split too
             defaults.update(record["read"])
     else:
@@ -223,7 +225,8 @@ def read_law_file(text: str) -> LawFile:
         raise InputError(f"--law {path}: it names {', '.join(unknown)}, which the law does not "
                          "have; the file is damaged")
     defaults = {k: v for k, v in defaults.items()
-                if k in ("target", "group", "split", "space") and isinstance(v, str) and v}
+                if k in ("target", "group", "split", "space", "rows") and isinstance(v, str)
+                and v}
     return LawFile(law, dict(columns), tuple(shared), defaults)
 
 
