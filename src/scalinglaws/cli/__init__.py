@@ -234,8 +234,8 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
               help="Catalogue name (see 'scalinglaws laws'), a formula such as "
                    "'E + A/N**alpha + B/D**beta', or a law saved in a JSON file (law.json from "
                    "'discover --save-law', or a fit.json, whose columns, shared parameters, "
-                   "target, group, split and space become the defaults of --input, --share, "
-                   "--target, --group, --split and --space).")
+                   "target, group, split, rows and space become the defaults of --input, "
+                   "--share, --target, --group, --split, --rows and --space).")
 @click.option("--input", "inputs", multiple=True, metavar="NAME=COLUMN",
               help="Map a law input to a table column (repeatable, or comma-separated).")
 @click.option("--target", default=None, metavar="COLUMN", help="Column to fit (default: the "
