@@ -718,6 +718,9 @@ def test_predict_notes_a_point_far_beyond_the_runs_and_refuses_two_columns(capsy
                                    r"run's", err), err
     code, out, err = cli(capsys, "predict", fit_file, "--at", "N=7e10,D=1.4e12")
     assert code == 0 and "note" not in err
+    code, _, err = cli(capsys, "predict", fit_file, "--at", "N=1e9,D=1e10,Q=3")
+    assert code == 2 and ("--at Q: not an input of this fit, whose inputs are N (column "
+                          "params), D (column tokens)") in err
     fit = json.loads(fit_file.read_text())
     column = fit["inputs"]["N"]
     assert column == "params"  # the Chinchilla runs' column for input N

@@ -360,8 +360,11 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
         for k, v in vals.items():
             key = k if k in law.inputs else inv.get(k)
             if key is None:
-                raise InputError(f"--at {k}: unknown input; the law's inputs are "
-                                 f"{', '.join(law.inputs)}")
+                cols = ", ".join(f"{i} (column {c})" if c != i else i
+                                 for i, c in res.inputs.items())
+                raise InputError(f"--at {k}: not an input of this fit, whose inputs are {cols}; "
+                                 "a law need not use every column (discover leaves out inputs "
+                                 "that are constant in its train rows), so give only these")
             named[key] = parse_float(v, "--at", k)
         missing = [k for k in law.inputs if k not in named]
         if missing:
