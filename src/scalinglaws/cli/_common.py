@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from .._errors import InputError, LawError
 from .._format import json_ready
 from ..laws import FormulaLaw, Law, catalogue_names, formula_law, get_law
+from ..laws._catalogue import with_bounds
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -230,16 +231,6 @@ def read_law_file(text: str) -> LawFile:
     return LawFile(law, dict(columns), tuple(shared), defaults)
 
 
-def _with_bounds(law: Law, bounds: Mapping[str, tuple[float, float]]) -> Law:
-    """``law`` with the bounds of ``--bound`` (a catalogue law keeps its other settings)."""
-    params = list(law.params)
-    for name, (lo, hi) in bounds.items():
-        p = law.param(name)
-        params[law.param_names.index(name)] = p.with_bounds(lo, hi)
-    object.__setattr__(law, "params", tuple(params))
-    return law
-
-
 def resolve_law(text: str, *, input_names: Sequence[str], n_inputs: int | None,
                 bounds: Mapping[str, tuple[float, float]]) -> Law:
     """A catalogue law by name, a formula law, or a law saved in a JSON file.
@@ -281,11 +272,11 @@ def resolve_law(text: str, *, input_names: Sequence[str], n_inputs: int | None,
             law = formula_law(law.formula, list(law.inputs), bounds={**kept, **bounds},
                               name=law.name)
         elif bounds:
-            law = _with_bounds(law, bounds)
+            law = with_bounds(law, bounds)
         return law
     if _IDENT.match(text):
         law = get_law(text, n_inputs=n_inputs)  # raises LawError listing the catalogue
-        return _with_bounds(law, bounds) if bounds else law
+        return with_bounds(law, bounds) if bounds else law
     return formula_law(text, list(input_names), bounds=dict(bounds))
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from .. import __version__
 from .._errors import FitWarning, InputError, LawError
 from ..laws import FormulaLaw, Law, catalogue_entry, formula_law, get_law
+from ..laws._catalogue import with_bounds
 from . import _solver
 
 STATUSES = ("converged", "at_bound", "ill_conditioned", "failed")
@@ -89,12 +90,8 @@ def law_from_spec(spec: Mapping[str, Any]) -> Law:
     kind = spec.get("kind")
     if kind == "catalogue":
         law = get_law(spec["name"], n_inputs=spec.get("n_inputs"))
-        bounds = spec.get("bounds") or {}
-        if bounds:
-            params = [p.with_bounds(float(bounds[p.name][0]), float(bounds[p.name][1]))
-                      if p.name in bounds else p for p in law.params]
-            object.__setattr__(law, "params", tuple(params))  # a fresh law of this record's
-        return law
+        bounds = {k: (float(v[0]), float(v[1])) for k, v in (spec.get("bounds") or {}).items()}
+        return with_bounds(law, bounds) if bounds else law
     if kind == "formula":
         bounds = {k: (float(v[0]), float(v[1])) for k, v in spec.get("bounds", {}).items()}
         return formula_law(spec["formula"], spec["inputs"], bounds=bounds, name=spec.get("name"))

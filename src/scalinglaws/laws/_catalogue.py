@@ -582,6 +582,37 @@ def catalogue_entry(name: str) -> Entry:
                        "(or write a formula, e.g. --law 'E + A/N**alpha')") from None
 
 
+def with_bounds(law: Law, bounds: Mapping[str, tuple[float, float]]) -> Law:
+    """Set new bounds on some parameters of a law made for the caller (by :func:`get_law`).
+
+    The law keeps its other settings; each parameter's typical range follows its new bounds
+    (:meth:`Param.with_bounds`).
+
+    Parameters
+    ----------
+    law : Law
+        The law, changed in place.
+    bounds : mapping of str to (float, float)
+        Parameter name to its ``(lower, upper)`` bounds.
+
+    Returns
+    -------
+    Law
+        ``law`` itself.
+
+    Raises
+    ------
+    LawError
+        If a name is not a parameter of the law, or a lower bound is not below its upper one.
+    """
+    params = list(law.params)
+    for name, (lo, hi) in bounds.items():
+        p = law.param(name)
+        params[law.param_names.index(name)] = p.with_bounds(lo, hi)
+    object.__setattr__(law, "params", tuple(params))
+    return law
+
+
 def get_law(name: str, *, n_inputs: int | None = None) -> Law:
     """Return the catalogue law called ``name``.
 
