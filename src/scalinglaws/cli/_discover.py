@@ -53,8 +53,8 @@ def _split_list(text: str | None, option: str) -> list[str] | None:
                    "forms and the final refits always run, so a budget of a few seconds is "
                    "exceeded.")
 @click.option("--max-screened", type=click.IntRange(1), default=600, show_default=True,
-              metavar="N", help="Most forms screened: the deterministic limit on the work, shared equally by "
-                   "the targets.")
+              metavar="N", help="Most forms screened: the deterministic limit on the work, "
+                                "shared equally by the targets.")
 @click.option("--max-rounds", type=click.IntRange(0), default=8, show_default=True,
               help="Most rounds of expansion.")
 @click.option("--beam", type=click.IntRange(1), default=4, show_default=True,

@@ -446,7 +446,8 @@ class _Search:
             where = f"row {int(rows[i])}" if rows is not None else f"train row {i + 1}"
             warnings.warn(f"target {self.train.target!r}: {where} has {y[i]:g} ({bad.size} "
                           f"value(s) <= 0 of {y.size}), so the search fits raw values, not "
-                          "logarithms; fix or drop those rows if they are mistakes", DataWarning, stacklevel=3)
+                          "logarithms; fix or drop those rows if they are mistakes",
+                          DataWarning, stacklevel=3)
         for name, values in self.train.X.items():
             v = np.asarray(values, float)
             bad = np.flatnonzero(v <= 0)
@@ -872,8 +873,8 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
                  validation=metrics, error=error, criterion=error, held=cv)
     # ``fit --law`` refits the average as one law, every parameter at once: each group needs
     # as many distinct points as the law has parameters of its own
-    parts_ = data.by_group() if data.group is not None else [(None, data)]
-    points = min(part.distinct_scales() for _, part in parts_)
+    blocks = data.by_group() if data.group is not None else [(None, data)]
+    points = min(part.distinct_scales() for _, part in blocks)
     own = law.n_params - len(sf.shared) if data.group is not None else law.n_params
     note = {"selected": True, "laws": [r for _, r, _ in used],
             "weights": [float(wk) for wk, _, _ in used], "best_single_validation": single,

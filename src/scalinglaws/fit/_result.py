@@ -32,9 +32,10 @@ def law_spec(law: Law) -> dict:
     -------
     dict
         ``{"kind": "catalogue", "name"}`` (with ``n_inputs`` for a law whose number of
-        inputs varies, and ``bounds`` where they differ from the catalogue's) for a catalogue law; otherwise ``{"kind": "formula", "name",
-        "formula", "inputs", "bounds"}``, with only the finite bounds and infinities written
-        as ``"inf"``/``"-inf"``.
+        inputs varies, and ``bounds`` where they differ from the catalogue's) for a
+        catalogue law; otherwise ``{"kind": "formula", "name", "formula", "inputs",
+        "bounds"}``, with only the finite bounds and infinities written as
+        ``"inf"``/``"-inf"``.
 
     Raises
     ------

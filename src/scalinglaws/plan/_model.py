@@ -242,8 +242,8 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
         domain = law.domains.get(k, "real")
         if (domain == "positive" and not v > 0) or (domain == "nonnegative" and not v >= 0):
             need = "a positive number" if domain == "positive" else "a number >= 0"
-            raise InputError(f"fixed input {k}={v:g} (--fix {k}=VALUE; fixed= in Python) is outside the "
-                             f"domain of law {law.name!r}: {k} must be {need}")
+            raise InputError(f"fixed input {k}={v:g} (--fix {k}=VALUE; fixed= in Python) is "
+                             f"outside the domain of law {law.name!r}: {k} must be {need}")
     missing = [i for i in law.inputs if i not in (n_in, d_in) and i not in fixed]
     if missing:
         raise InputError(f"law {law.name!r} has input(s) {', '.join(missing)} besides "
