@@ -759,3 +759,10 @@ def test_a_fit_records_which_rows_it_fitted(capsys, runs, tmp_path):
     code, out, err = cli(capsys, "fit", path, "--law", saved, "--split", "split", "--starts",
                          "16", "--format", "json")
     assert code == 0 and json.loads(out)["n"] == 4 and "--rows test" in err
+
+
+def test_a_row_with_too_many_fields_is_named_as_a_row(capsys, tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("N,D,loss\n1e8,1e9,3.1\n2e9,1e10,2.5,7\n")
+    code, _, err = cli(capsys, "fit", path, "--law", "chinchilla", "--target", "loss")
+    assert code == 2 and "row 2 (line 3 of the file) has 4 fields, the header 3" in err

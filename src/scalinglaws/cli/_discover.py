@@ -45,7 +45,8 @@ def _split_list(text: str | None, option: str) -> list[str] | None:
               help="Column of train/test labels (default: the dataset.toml split). Only train "
                    "rows are searched; test rows are scored at the end.")
 @click.option("--max-params", type=click.IntRange(1), default=16, show_default=True,
-              metavar="K", help="Largest number of parameters of a law.")
+              metavar="K", help="Largest number of parameters of a law (a stack averages "
+                                "laws within this limit, so it may have more).")
 @click.option("--budget-seconds", type=click.FloatRange(0, min_open=True), default=540.0,
               show_default=True, metavar="S",
               help="Time budget of the whole search, shared by the targets (a safety net; a "

@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -152,6 +153,13 @@ def _read_delimited(source: Path | IO[str], sep: str, name: str) -> pd.DataFrame
             f"{name}: empty; a {kind} needs a header row and one row per observation"
         ) from None
     except (pd.errors.ParserError, ValueError) as err:
+        # pandas counts file lines; other messages count data rows (the header is not one)
+        ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if ragged:
+            want, line, got = map(int, ragged.groups())
+            raise DataError(f"{name}: row {line - 1} (line {line} of the file) has {got} "
+                            f"fields, the header {want}; fix that row (a value with the "
+                            "separator in it needs quotes)") from None
         raise DataError(f"{name}: cannot be read as {kind} ({_one_line(err)})") from None
 
 
