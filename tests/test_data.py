@@ -283,6 +283,18 @@ def test_nan_policy_drop(tmp_path):
     assert ds.rows.tolist() == [1, 5] and ds.y.tolist() == [3, 15]
 
 
+def test_repeated_rows_warn_and_name_the_first(tmp_path):
+    # rows 3 and 5 repeat rows 1 and 2 in every used column; row 4 differs in its loss
+    csv = "params,tokens,loss,note\n1,2,3,a\n4,5,6,b\n1,2,3,c\n1,2,4,d\n4,5,6,e\n"
+    with pytest.warns(DataWarning, match=r"^2 rows repeat an earlier row in every column used "
+                      r"\(first: row 3 repeats row 1\)"):
+        ds = load_simple(tmp_path, csv)
+    assert ds.n == 5  # kept: they may be real repeated runs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        load_simple(tmp_path, "params,tokens,loss\n1,2,3\n1,2,4\n4,5,6\n")
+
+
 def test_nan_policy_drop_does_not_drop_text(tmp_path):
     with pytest.raises(DataError, match="column 'loss' row 2: 'oops' is not a number; fix the "
                        "value$"):  # the target: no hint to group by it

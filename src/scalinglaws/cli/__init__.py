@@ -16,6 +16,7 @@ import click
 import numpy as np
 
 from .. import __version__
+from .._checks import FAR_ABOVE
 from .._errors import DataWarning, FitError, InputError, ScalingLawsError, ScalingLawsWarning
 from ._common import (
     Progress,
@@ -473,8 +474,6 @@ def predict_cmd(fit_file, at, points, group, level, seed, fmt, output, force):
 def _note_far_beyond(res, X: dict[str, np.ndarray]) -> None:
     """A note on stderr for the first point whose input is more than ``FAR_ABOVE`` times the
     largest run's (as ``plan`` notes for a plan)."""
-    from ..plan._allocation import FAR_ABOVE
-
     seen = res.data.get("X") or {}
     for k, v in X.items():
         runs = np.asarray(seen.get(k, []), float)

@@ -211,6 +211,7 @@ def make_dataset(
             "for missing values); check the data, its split and drop_where_true columns"
         )
     _check_signs(values, mapping, target, rows, positive, nonnegative)
+    _warn_repeated_rows(frame, values, [group, split], rows)
     return Dataset(
         X={k: values[c] for k, c in mapping.items()},
         y=values[target],
@@ -225,6 +226,32 @@ def make_dataset(
         source=source,
         n_dropped=n_dropped,
         n_excluded=n_excluded,
+    )
+
+
+def _warn_repeated_rows(
+    frame: pd.DataFrame,
+    values: Mapping[str, np.ndarray],
+    labels: list[str | None],
+    rows: np.ndarray,
+) -> None:
+    """Warn when rows repeat an earlier row in every column the dataset uses."""
+    used = pd.DataFrame({f"v{i}": v for i, v in enumerate(values.values())})
+    for i, column in enumerate(c for c in labels if c):
+        used[f"l{i}"] = frame[column].astype(str).to_numpy(dtype=object)
+    repeats = used.duplicated(keep="first").to_numpy(dtype=bool)
+    if not repeats.any():
+        return
+    first = int(np.argmax(repeats))
+    same = used.iloc[:first].eq(used.iloc[first]).all(axis=1).to_numpy(dtype=bool)
+    earlier = rows[int(np.argmax(same))]
+    n = int(repeats.sum())
+    warnings.warn(
+        f"{n} row{'s repeat' if n != 1 else ' repeats'} an earlier row in every column used (first: "
+        f"row {rows[first]} repeats row {earlier}); each counts as a separate run, so remove "
+        "them if they are copies",
+        DataWarning,
+        stacklevel=3,
     )
 
 

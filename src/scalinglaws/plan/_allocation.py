@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .._checks import FAR_ABOVE
 from .._errors import InputError
 from . import _text
 from ._model import FittedLaw, as_fitted_law, interval, nondegenerate
@@ -580,10 +581,6 @@ def _outside_runs(fl: FittedLaw, N: float, D: float, what: str) -> str | None:
             + "): nothing in the data says the law still holds there; treat the plan as a "
             "guess")
     return "; ".join(notes) or None
-
-
-#: A plan's N or D more than this many times the largest run's gets a note.
-FAR_ABOVE = 1e3
 
 
 def _unreachable(fl, theta, target, k, max_tokens=None, ratio=None) -> str:
