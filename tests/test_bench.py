@@ -428,6 +428,34 @@ def test_cli_scores_a_law_saved_in_a_file_like_its_formula(tmp_path):
     assert saved["status"] == "ok" and saved["r2"] == pytest.approx(typed["r2"], abs=1e-6)
 
 
+def test_cli_scores_a_saved_law_through_its_columns(tmp_path):
+    # the law's input 'D' is not a column: the file's columns map it, as discover saves them
+    law = tmp_path / "law.json"
+    law.write_text(json.dumps({"kind": "formula", "name": "discovered", "formula": "E + A/D**a",
+                               "inputs": ["D"], "bounds": {"a": [0, 3]},
+                               "columns": {"D": "sft_data_size"}, "shared": []}))
+    formula = "E + A/sft_data_size**a"
+    proc = run_cli("bench", shared_dataset_path("sldbench_sft_rectified"), "--law", law,
+                   "--law", formula, "--loss", "l2", "--starts", "16", "--format", "json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    saved, typed = json.loads(proc.stdout)["results"]
+    assert saved["status"] == "ok" and saved["r2"] == pytest.approx(typed["r2"], abs=1e-6)
+    # a catalogue law saved with its column, scored on data that has it
+    cat = tmp_path / "cat.json"
+    cat.write_text(json.dumps({"kind": "catalogue", "name": "power_offset",
+                               "columns": {"x": "sft_data_size"}, "shared": []}))
+    proc = run_cli("bench", shared_dataset_path("sldbench_sft_rectified"), "--law", cat,
+                   "--loss", "l2", "--starts", "16", "--format", "json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)["results"][0]
+    assert result["status"] == "ok" and result["r2"] > 0.8
+    # and on data that lacks the column: the reason names it
+    proc = run_cli("bench", shared_dataset_path("sldbench_data_constrained"), "--law", law,
+                   "--loss", "l2", "--starts", "16", "-q")
+    assert proc.returncode == 2
+    assert "reads column(s) this dataset lacks (D <- 'sft_data_size'" in proc.stderr
+
+
 def test_cli_errors_are_one_line_with_exit_code_2(tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()

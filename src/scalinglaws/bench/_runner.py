@@ -249,10 +249,21 @@ def _data_columns(prepared: PreparedDataset) -> list[str]:
     return [*spec.inputs, *rest]
 
 
-def _resolve(text_or_law: str | Law, prepared: PreparedDataset) -> LawCandidate:
+def _is_mapped_law(item) -> bool:
+    """Whether ``item`` is a ``(Law, {input: column})`` pair."""
+    return (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], Law)
+            and isinstance(item[1], Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in item[1].items()))
+
+
+def _resolve(text_or_law: str | Law | tuple[Law, Mapping[str, str]],
+             prepared: PreparedDataset) -> LawCandidate:
     """A law named by the user (or the dataset), mapped to the dataset's columns."""
     spec = prepared.spec
     columns = _data_columns(prepared)
+    user: dict[str, str] | None = None
+    if isinstance(text_or_law, tuple):
+        text_or_law, user = text_or_law[0], dict(text_or_law[1]) or None
     if isinstance(text_or_law, Law):
         law, label = text_or_law, text_or_law.name
     else:
@@ -270,13 +281,20 @@ def _resolve(text_or_law: str | Law, prepared: PreparedDataset) -> LawCandidate:
                            f"({format_columns(columns)}): write the law over them")
             return LawCandidate(None, label, problem=problem)
     is_formula = law.reference == "user-defined"
-    if not is_formula and not _can_supply(law, spec):
+    if user is not None:
+        missing = [f"{k} <- '{c}'" for k, c in user.items() if c not in columns]
+        if missing:
+            return LawCandidate(law, label, problem=(
+                f"the saved law reads column(s) this dataset lacks ({', '.join(missing)}; "
+                f"columns: {format_columns(columns)})"))
+    if user is None and not is_formula and not _can_supply(law, spec):
         return LawCandidate(law, label, problem=_count_problem(law, spec))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScalingLawsWarning)
             mapping = resolve_input_mapping(
-                law.inputs, user=None, spec_inputs=None if is_formula else spec.inputs,
+                law.inputs, user=user,
+                spec_inputs=None if is_formula or user is not None else spec.inputs,
                 columns=columns, law_name=law.name,
                 advice="write the law over the dataset's column names")
     except DataError as exc:
@@ -495,8 +513,9 @@ def run_bench(
     ----------
     paths : sequence of path-like
         Dataset folders (``dataset.toml`` + ``data.csv``).
-    laws : sequence of str or Law, optional
-        Catalogue names, formulas (inputs are the dataset's column names) or law objects. By
+    laws : sequence of str, Law or (Law, dict), optional
+        Catalogue names, formulas (inputs are the dataset's column names), law objects, or
+        pairs of a law and its ``{input: column}`` mapping (as a saved law records it). By
         default every catalogue law whose inputs the dataset can supply
         (see :func:`candidate_laws`), plus the dataset's reference law if it names one.
     settings : BenchSettings, optional
@@ -534,8 +553,9 @@ def run_bench(
     if isinstance(paths, (str, os.PathLike)) or not paths:
         raise InputError("give a list of dataset folders (one or more)")
     if laws is not None and (isinstance(laws, str) or not all(
-            isinstance(law, (str, Law)) for law in laws)):
-        raise InputError("laws must be a list of catalogue names, formulas or Law objects")
+            isinstance(law, (str, Law)) or _is_mapped_law(law) for law in laws)):
+        raise InputError("laws must be a list of catalogue names, formulas, Law objects or "
+                         "(Law, {input: column}) pairs")
     if split is not None and not isinstance(split, (Threshold, Largest)):
         raise InputError("split must be a rule from parse_threshold or parse_largest "
                          "(Threshold or Largest)")
@@ -543,7 +563,7 @@ def run_bench(
         raise InputError(f"nan_policy must be 'raise' or 'drop', got {nan_policy!r}")
     if laws is not None:  # the same text twice is one law
         texts: set[str] = set()
-        kept: list[str | Law] = []
+        kept: list = []
         for law in laws:
             if isinstance(law, str):
                 if law.strip() in texts:

@@ -123,8 +123,9 @@ def _saved_law(text: str):
 
     from ..laws import FormulaLaw, formula_law
 
-    law = read_law_file(text).law
+    saved = read_law_file(text)
+    law = saved.law
     if isinstance(law, FormulaLaw):
         law = formula_law(law.formula, list(law.inputs), name=Path(text.lstrip("@")).name,
                           bounds={p.name: (p.lower, p.upper) for p in law.params})
-    return law
+    return (law, saved.columns) if saved.columns else law
