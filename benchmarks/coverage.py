@@ -1,8 +1,9 @@
 """Empirical coverage of the bootstrap percentile intervals for the Chinchilla law.
 
 For each of ``--datasets`` simulated datasets (``scalinglaws.simulate`` with the catalogue's
-example parameters E=1.82, A=482, B=2085, alpha=0.348, beta=0.366 on the example grid of
-8 x 8 log-spaced (N, D) points, lognormal noise of sd ``--noise``, seed = dataset index) the
+example parameters E=1.82, A=482, B=2085, alpha=0.348, beta=0.366 on a grid of
+``--grid-count`` x ``--grid-count`` (default 16 x 16) log-spaced (N, D) points over the example
+ranges, lognormal noise of sd ``--noise``, seed = dataset index) the
 script fits ``Fitter(bootstrap=--draws, level=--level, seed=i)`` and records whether each
 parameter's percentile interval, and the interval of the mean prediction at a larger scale
 (N=7e10, D=1.4e12 by default; ``FitResult.predict``'s ``ci_low``/``ci_high``), contain the true
@@ -11,7 +12,7 @@ often the truth falls below / above the interval and the median interval width.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/coverage.py                     # defaults: 500 datasets x 400 draws, 2 jobs
+    .venv/bin/python benchmarks/coverage.py                     # defaults: 300 datasets x 400 draws, 2 jobs
     .venv/bin/python benchmarks/coverage.py --datasets 200 --draws 200 --jobs 2
 """
 
@@ -55,7 +56,7 @@ def _one(task):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--datasets", type=int, default=300, help="simulated datasets (default 500)")
+    ap.add_argument("--datasets", type=int, default=300, help="simulated datasets (default 300)")
     ap.add_argument("--draws", type=int, default=400, help="bootstrap draws per fit (default 400)")
     ap.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
     ap.add_argument("--noise", type=float, default=0.01,

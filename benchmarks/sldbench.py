@@ -179,7 +179,8 @@ def render(reports: dict[str, BenchReport], timings: dict[str, float], jobs: int
     out = [
         "# Benchmarks: extrapolation on real published data",
         "",
-        "Every figure on this page is produced by one command, run from the repository root:",
+        "Every figure on this page above the Discovery section is produced by one command, run "
+        "from the repository root (the Discovery section names its own):",
         "",
         f"    {COMMAND}",
         "",

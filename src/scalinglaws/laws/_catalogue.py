@@ -390,8 +390,8 @@ class M4Law(Law):
 
     ``(y - e_inf) / (e_0 - y)**alpha = beta * x**(-c)``, with ``y`` strictly between
     ``e_inf`` and ``e_0``. For ``alpha >= 0`` the left side increases with ``y``, so the
-    solution is unique; it is found by vectorised bisection on the log form and differentiated
-    with the implicit function theorem.
+    solution is unique; it is found by a vectorised Newton's method on the log form and
+    differentiated with the implicit function theorem.
     """
 
     name = "m4"
