@@ -399,3 +399,74 @@ def test_to_json_is_strict_json_that_reads_back(frame):
     assert math.isinf(res.law.params[0].upper)
     assert json_ready({"a": float("nan"), "b": np.float32(-np.inf), 3: np.arange(2)}) == {
         "a": None, "b": "-inf", "3": [0, 1]}
+
+
+def test_wrong_kinds_of_argument_are_named(law, frame, fitted):
+    from scalinglaws.report import build_report
+
+    res, data = fitted
+    cases = [
+        (lambda: sl.fit(law, frame), "data must be a Dataset"),
+        (lambda: sl.fit("chinchilla", data), "law must be a Law"),
+        (lambda: sl.simulate("chinchilla"), "law must be a Law"),
+        (lambda: make_dataset(frame, ["N", "D"], "loss"), "mapping must be a mapping"),
+        (lambda: sl.read_table(frame), "pass it to make_dataset"),
+        (lambda: sl.Fitter().at(law, data, [1.7, 400, 410, 0.34, 0.28]), "params must be a"),
+        (lambda: sl.Fitter().at(law, data, {**TRUE, "gamma": 1.0}),
+         "gamma: not a parameter of law 'chinchilla'"),
+        (lambda: sl.Fitter(shared=[1]), "parameter names"),
+        (lambda: res.predict({"N": [], "D": []}), "no points to predict"),
+        (lambda: res.predict({"N": 1e9, "D": 1e10}, seed=True), "seed must be"),
+        (lambda: build_report(res.to_dict()), "FitResult.from_dict"),
+    ]
+    for call, message in cases:
+        with pytest.raises(sl.ScalingLawsError, match=message):
+            call()
+
+
+def test_numpy_integer_settings_give_a_json_record(law, fitted):
+    import json
+
+    _, data = fitted
+    res = sl.Fitter(n_starts=np.int64(16), seed=np.int64(3)).fit(law, data)
+    assert json.loads(json.dumps(res.to_dict()))["provenance"]["seed"] == 3
+
+
+def test_a_report_takes_a_plan_object(fitted):
+    res, _ = fitted
+    from scalinglaws.report import build_report
+
+    allocation = plan.compute_optimal(res, 1e20)
+    page = build_report(res, plan=allocation)
+    assert f"{allocation.to_dict()['N_opt']:.3g}".split("e")[0] in page
+
+
+def test_a_formula_exponent_written_x_to_the_a_may_be_negative():
+    # ground truth: y = 1.5 + 40 x^-0.35; the formula writes the exponent without a sign
+    x = np.geomspace(1e3, 1e7, 12)
+    frame = pd.DataFrame({"x": x, "loss": 1.5 + 40 * x ** -0.35})
+    data = make_dataset(frame, {"N": "x"}, "loss")
+    res = sl.fit(sl.formula_law("E + A*N**alpha", ["N"]), data, n_starts=64)
+    assert res.status == "converged"
+    assert res.params["alpha"] == pytest.approx(-0.35, rel=1e-4)
+    assert res.params["E"] == pytest.approx(1.5, rel=1e-4)
+
+
+def test_a_fit_stopped_by_its_iteration_limit_says_so(law, fitted):
+    _, data = fitted
+    res = sl.Fitter(n_starts=4, max_iter=1).fit(law, data)
+    assert res.status == "iteration_limit"
+    assert any("iteration limit" in w for w in res.warnings)
+
+
+def test_fitting_data_with_test_rows_warns():
+    frame = pd.DataFrame({"x": np.geomspace(1e3, 1e7, 8), "split": ["train"] * 6 + ["test"] * 2})
+    frame["loss"] = 1.5 + 40 * frame["x"] ** -0.35
+    data = make_dataset(frame, {"x": "x"}, "loss", split="split")
+    with pytest.warns(sl.FitWarning, match="the data has 2 test row"):
+        assert sl.fit(sl.get_law("power_offset"), data, n_starts=16).n == 8
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sl.FitWarning)
+        assert sl.fit(sl.get_law("power_offset"), data.train(), n_starts=16).n == 6

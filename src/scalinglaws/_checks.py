@@ -10,6 +10,32 @@ from typing import Any
 FAR_ABOVE = 1e3
 
 
+def require_type(value: Any, types: type | tuple[type, ...], what: str, hint: str) -> None:
+    """Raise :class:`~scalinglaws.InputError` unless ``value`` is an instance of ``types``.
+
+    Parameters
+    ----------
+    value : object
+    types : type or tuple of type
+    what : str
+        The argument, as the message names it (``"law"``).
+    hint : str
+        What to pass instead (``"a Law, e.g. scalinglaws.get_law('chinchilla')"``).
+
+    Raises
+    ------
+    InputError
+    """
+    if not isinstance(value, types):
+        from ._errors import InputError
+
+        raise InputError(f"{what} must be {hint}, not {type(value).__name__}")
+
+
+LAW_HINT = "a Law, e.g. scalinglaws.get_law('chinchilla') or scalinglaws.formula_law(...)"
+DATA_HINT = "a Dataset, e.g. scalinglaws.make_dataset(frame, {'N': 'params'}, 'loss')"
+
+
 def is_whole(value: Any) -> bool:
     """Whether ``value`` is a whole number given as an integer (a bool or a float such as 2.0
     is not: counts are never rounded silently).

@@ -124,6 +124,10 @@ def simulate(law: Law, params: Mapping[str, float] | None = None, grid: GridSpec
         Missing example parameters or grid, a negative noise, a target name that is empty or
         would overwrite an input column, or a law that is not finite on the grid.
     """
+    from ._checks import LAW_HINT, require_type
+    from .laws import Law
+
+    require_type(law, Law, "law", LAW_HINT)
     target = str(target).strip()
     if not target:
         raise InputError("the target column needs a name (--target loss)")

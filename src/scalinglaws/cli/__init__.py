@@ -6,6 +6,7 @@ law or formula). Results go to stdout, messages and progress to stderr.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import sys
@@ -226,6 +227,8 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
         data, rows = data.train(), "train"
     elif rows == "test":
         data = data.test()
+    elif data.split is not None:  # --rows all: the test rows are fitted by choice
+        data = dataclasses.replace(data, split=None)
     return law, data, rows or "all"
 
 

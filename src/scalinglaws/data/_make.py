@@ -109,6 +109,10 @@ def make_dataset(
         raise DataError(f"nan_policy must be 'raise' or 'drop', not {nan_policy!r}")
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"the data must be a pandas DataFrame, not {type(frame).__name__}")
+    if not isinstance(mapping, Mapping) or not all(
+            isinstance(k, str) and isinstance(c, str) for k, c in mapping.items()):
+        raise DataError("mapping must be a mapping of law input name to column name, e.g. "
+                        f"{{'N': 'params', 'D': 'tokens'}}, not {type(mapping).__name__}")
     for option, arg in (("positive", positive), ("nonnegative", nonnegative)):
         if isinstance(arg, str):
             raise DataError(f"{option} must be a collection of names, e.g. ({arg!r},), not a "

@@ -80,6 +80,11 @@ def read_table(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, TaskSpec | N
         column named by ``dataset.toml`` is missing, or a ``drop_where_true`` value is
         not true or false.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        hint = ("; a DataFrame is already a table: pass it to make_dataset"
+                if isinstance(path, pd.DataFrame) else "")
+        raise DataError(f"read_table reads a file or folder: give its path, not "
+                        f"{type(path).__name__}{hint}")
     if str(path) == "-":
         return _number_rows(_read_stdin(), "<stdin>"), None
     file = Path(path)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
-from .._errors import FitError, InputError
+from .._checks import DATA_HINT, LAW_HINT, require_type
+from .._errors import FitError, FitWarning, InputError
 from ..laws import Law
 from . import _solver
 from ._result import FitResult, law_spec
@@ -68,14 +70,18 @@ class Fitter:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
                 raise InputError(f"{name} must be an integer, got {v!r}")
+            object.__setattr__(self, name, int(v))  # numpy integers are not JSON
         for name in ("delta", "level"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
                 raise InputError(f"{name} must be a number, got {v!r}")
+            object.__setattr__(self, name, float(v))
         if isinstance(self.shared, str):
             raise InputError(f"shared must be a sequence of parameter names, e.g. "
                              f"({self.shared!r},), not a string")
         object.__setattr__(self, "shared", tuple(self.shared or ()))
+        if not all(isinstance(p, str) for p in self.shared):
+            raise InputError(f"shared must hold parameter names (strings), got {self.shared!r}")
         if self.loss not in ("huber", "l2"):
             raise InputError(f"loss must be 'huber' or 'l2', got {self.loss!r}")
         if self.space not in ("log", "raw"):
@@ -111,6 +117,7 @@ class Fitter:
         data : Dataset
             Validated data (:func:`scalinglaws.load_dataset`); its ``X`` keys must be the law's
             inputs. Groups, when present, get their own parameters except those in ``shared``.
+            Every row is fitted: pass ``data.train()`` to leave a test split out.
         progress : callable, optional
             Called as ``progress(done, total)`` during the bootstrap.
 
@@ -125,7 +132,13 @@ class Fitter:
             are fewer distinct scales than parameters.
         FitError
             If no starting point gives a finite objective.
+
+        Warns
+        -----
+        FitWarning
+            When the data has rows labelled ``test``: they are fitted too.
         """
+        _check_law_and_data(law, data)
         for name in self.shared:
             law.param(name)  # raises for an unknown name
         missing = [k for k in law.inputs if k not in data.X]
@@ -133,6 +146,12 @@ class Fitter:
             raise InputError(f"the data has no column for input(s) {', '.join(map(repr, missing))} "
                              f"of law {law.name!r} (its inputs: {', '.join(data.X) or 'none'}); "
                              "map them with --input NAME=COLUMN")
+        split = getattr(data, "split", None)
+        n_test = 0 if split is None else int(np.sum(np.asarray(split) == "test"))
+        if n_test:
+            warnings.warn(f"the data has {n_test} test row(s) of {len(split)} and they are "
+                          "fitted with the others; fit data.train() to keep the test split "
+                          "out, as the fit command does by default", FitWarning, stacklevel=2)
         X, y = _finite_data(law, data)
         if self.space == "log" and np.any(y <= 0):
             i = int(np.argmax(y <= 0))
@@ -222,8 +241,11 @@ class Fitter:
         ------
         InputError
             If a group or a parameter value is missing or outside the parameter's bounds, or
-            a value of the data is not finite.
+            a value of the data is not finite, or a parameter is not one of the law's.
         """
+        _check_law_and_data(law, data)
+        require_type(params, Mapping, "params",
+                     "a mapping of parameter name to value, e.g. {'E': 1.8, 'A': 480, ...}")
         X, y = _finite_data(law, data)
         labels, codes = _group_codes(data)
         G = len(labels)
@@ -235,6 +257,14 @@ class Fitter:
                 next((v for k, v in params.items() if str(k) == label), None))
             if values is None:
                 raise InputError(f"no parameters given for group {label!r}")
+            if not isinstance(values, Mapping):
+                raise InputError(f"the parameters of group {label!r} must be a mapping of "
+                                 "parameter name to value")
+            unknown = [str(n) for n in values if n not in law.param_names]
+            if unknown:
+                raise InputError(f"{', '.join(unknown)}: not a parameter of law {law.name!r} "
+                                 f"(its parameters: {', '.join(law.param_names)})"
+                                 + (f"; group {label!r}" if per_group else ""))
             missing = [n for n in law.param_names if n not in values]
             if missing:
                 raise InputError(f"no value for parameter(s) {', '.join(missing)}"
@@ -423,6 +453,13 @@ def _joint_starts(problem: _solver.Problem, theta: np.ndarray, law: Law,
                                                    th[g][None, :], lin, space)[0]
             starts.append(_pack(problem, th))
     return problem.internal(np.array(starts))
+
+
+def _check_law_and_data(law, data) -> None:
+    from ..data import Dataset
+
+    require_type(law, Law, "law", LAW_HINT)
+    require_type(data, Dataset, "data", DATA_HINT)
 
 
 def fit(law: Law, data, **options) -> FitResult:

@@ -17,7 +17,7 @@ from ..laws import FormulaLaw, Law, catalogue_entry, formula_law, get_law
 from ..laws._catalogue import with_bounds
 from . import _solver
 
-STATUSES = ("converged", "at_bound", "ill_conditioned", "failed")
+STATUSES = ("converged", "at_bound", "ill_conditioned", "iteration_limit", "failed")
 
 
 def law_spec(law: Law) -> dict:
@@ -82,13 +82,20 @@ def law_from_spec(spec: Mapping[str, Any]) -> Law:
     Raises
     ------
     InputError
-        If ``kind`` is neither ``"catalogue"`` nor ``"formula"``.
+        If ``spec`` is not a mapping, ``kind`` is neither ``"catalogue"`` nor ``"formula"``,
+        or an entry the kind needs is missing.
     LawError
         If the catalogue name is unknown or the formula is invalid.
-    KeyError
-        If an entry the kind needs is missing.
     """
+    if not isinstance(spec, Mapping):
+        raise InputError("a law record must be a mapping such as {'kind': 'catalogue', 'name': "
+                         f"'chinchilla'}}, not {type(spec).__name__}")
     kind = spec.get("kind")
+    need = {"catalogue": ("name",), "formula": ("formula", "inputs")}.get(kind, ())
+    missing = [k for k in need if k not in spec]
+    if missing:
+        raise InputError(f"the {kind} law record has no {' or '.join(map(repr, missing))} "
+                         f"entr{'y' if len(missing) == 1 else 'ies'}")
     if kind == "catalogue":
         law = get_law(spec["name"], n_inputs=spec.get("n_inputs"))
         bounds = {k: (float(v[0]), float(v[1])) for k, v in (spec.get("bounds") or {}).items()}
@@ -132,7 +139,8 @@ class FitResult:
     draws : ndarray, shape (B, G, P), or None
         Bootstrap refits.
     status : str
-        ``"converged"``, ``"at_bound"``, ``"ill_conditioned"`` or ``"failed"``.
+        ``"converged"``, ``"at_bound"``, ``"ill_conditioned"``, ``"iteration_limit"`` (the
+        solver stopped before converging) or ``"failed"``.
     warnings : tuple of str
         Every soft problem found, in words.
     diagnostics : dict
@@ -216,8 +224,8 @@ class FitResult:
         Returns
         -------
         FitResult
-            With its status (``failed``, ``at_bound``, ``ill_conditioned`` or ``converged``),
-            warnings, metrics, diagnostics, data and provenance.
+            With its status (``failed``, ``iteration_limit``, ``at_bound``, ``ill_conditioned``
+            or ``converged``), warnings, metrics, diagnostics, data and provenance.
         """
         grouped = getattr(data, "group", None) is not None
         th_rows = theta[codes]
@@ -251,7 +259,10 @@ class FitResult:
             warns.append(f"the problem is ill-conditioned (condition number {cond:.2g}): some "
                          "parameters are not separately identifiable from these data")
         if not converged and status != "failed":
-            warns.append("the solver stopped at its iteration limit before converging")
+            status = "iteration_limit"
+            warns.append("the solver stopped at its iteration limit before converging: the "
+                         "parameters may not be the optimum; more starts (--starts) or a higher "
+                         "limit (Fitter(max_iter=) in Python) may help")
         rows = np.asarray(data.rows) if getattr(data, "rows", None) is not None else np.arange(len(y)) + 1
         diag["outliers"] = _outliers(r, rows)
         diag["influence"] = _influence(problems, joint, theta, codes, r, rows, fitter)
@@ -413,6 +424,8 @@ class FitResult:
             if Xa[k].ndim != 1:
                 raise InputError(f"input {k!r}: give a number or a 1-D array, not shape "
                                  f"{Xa[k].shape}")
+        if any(len(v) == 0 for v in Xa.values()):
+            raise InputError("no points to predict: the inputs are empty")
         sizes = {len(v) for v in Xa.values()} - {1}
         if len(sizes) > 1 or 0 in sizes:
             raise InputError("the inputs have different lengths ("
@@ -422,7 +435,7 @@ class FitResult:
         Xa = {k: np.broadcast_to(v, (n,)) for k, v in Xa.items()}
         if level is not None:
             level = _check_level(level)
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise InputError(f"seed must be a non-negative integer, got {seed!r}")
         codes, theta = self._rows_theta(n, group)
         out = {"prediction": np.asarray(self.law.predict(Xa, theta[codes][None]))[0]}

@@ -562,9 +562,9 @@ def formula_law(formula: str, inputs: Sequence[str], *, bounds: Mapping[str, tup
     for n in used:
         if n in inputs:
             continue
-        p = _default_formula_param(tree, n)
-        if n in bounds:
-            lo, hi = _bound_pair(n, bounds.pop(n))
+        lo, hi = _bound_pair(n, bounds.pop(n)) if n in bounds else (-math.inf, math.inf)
+        p = _default_formula_param(tree, n, positive=lo >= 0)
+        if math.isfinite(lo) or math.isfinite(hi):
             p = p.with_bounds(lo, hi)
         params.append(p)
     if bounds:
@@ -587,22 +587,35 @@ def _bound_pair(name: str, b) -> tuple[float, float]:
     return lo, hi
 
 
-def _in_exponent(node: _expr.Node, name: str, inside: bool = False) -> bool:
+def _exponent_signs(node: _expr.Node, name: str, inside: bool = False, sign: int = 1,
+                    below: bool = False) -> set[int]:
+    """The directions in which ``name`` acts as an exponent: -1 where the power decays as the
+    exponent grows (``x**(-a)``, ``1/x**a``), +1 where it grows (``x**a``)."""
     if isinstance(node, _expr.Var):
-        return inside and node.name == name
+        return {-sign if below else sign} if inside and node.name == name else set()
     if isinstance(node, _expr.Neg):
-        return _in_exponent(node.arg, name, inside)
+        return _exponent_signs(node.arg, name, inside, -sign if inside else sign, below)
     if isinstance(node, _expr.BinOp):
+        left = _exponent_signs(node.left, name, inside, sign, below)
         if node.op == "**":
-            return _in_exponent(node.left, name, inside) or _in_exponent(node.right, name, True)
-        return _in_exponent(node.left, name, inside) or _in_exponent(node.right, name, inside)
+            return left | _exponent_signs(node.right, name, True, sign if inside else 1, below)
+        if node.op == "-" and inside:
+            return left | _exponent_signs(node.right, name, inside, -sign, below)
+        if node.op == "/" and not inside:
+            return left | _exponent_signs(node.right, name, inside, sign, not below)
+        return left | _exponent_signs(node.right, name, inside, sign, below)
     if isinstance(node, _expr.Call):
-        return any(_in_exponent(a, name, inside) for a in node.args)
-    return False
+        return set().union(*(_exponent_signs(a, name, inside, sign, below) for a in node.args))
+    return set()
 
 
-def _default_formula_param(tree: _expr.Node, name: str) -> Param:
-    """Defaults for an undeclared formula parameter: exponents get an exponent-like range."""
-    if _in_exponent(tree, name):
+def _default_formula_param(tree: _expr.Node, name: str, positive: bool = False) -> Param:
+    """Defaults for an undeclared formula parameter: an exponent written to make a power
+    decay (``x**(-a)``, ``1/x**a``) or bounded below by 0 (``positive``) starts in
+    (0.05, 1.5); one written as ``x**a`` may have either sign, so it starts in (-1.5, 1.5)."""
+    signs = _exponent_signs(tree, name)
+    if signs == {-1} or (signs and positive):
         return Param(name, typical=(0.05, 1.5))
+    if signs:
+        return Param(name, typical=(-1.5, 1.5))
     return Param(name, typical=(-1.0, 1.0))

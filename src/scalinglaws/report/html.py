@@ -1025,6 +1025,22 @@ def _plotly_js() -> str:
     return get_plotlyjs()
 
 
+def _plan_records(plan: Any) -> Any:
+    """Plan objects (anything with ``to_dict``) as records; a list element by element."""
+    def one(p):
+        if isinstance(p, Mapping):
+            return p
+        if callable(getattr(p, "to_dict", None)):
+            return p.to_dict()
+        raise InputError(f"plan must be a plan record (a mapping) or a plan object such as "
+                         f"scalinglaws.plan.compute_optimal(...), not {type(p).__name__}")
+    if plan is None:
+        return None
+    if isinstance(plan, (list, tuple)):
+        return [one(p) for p in plan]
+    return one(plan)
+
+
 def _plan_target(res, plan: Mapping[str, Any] | None) -> dict[str, float] | None:
     if not plan:
         return None
@@ -1059,9 +1075,10 @@ def build_report(res, *, bench: Mapping[str, Any] | None = None,
         The fit (``FitResult.from_dict(json.load(f))`` for a saved one).
     bench : mapping, optional
         A bench record (``{"results": [...], "best": ...}``).
-    plan : mapping or list of mappings, optional
+    plan : mapping, plan object or list of them, optional
         A plan record (``budget``, ``N_opt``, ``D_opt``, ``tokens_per_param``, ``loss``,
-        ``intervals``...; e.g. ``scalinglaws.plan.compute_optimal(...).to_dict()``), rendered
+        ``intervals``...; e.g. ``scalinglaws.plan.compute_optimal(...)`` or its
+        ``to_dict()``), rendered
         as far as its keys are present; its (first) ``N_opt``, ``D_opt`` become the
         extrapolation target when ``at`` is not given.
     at : mapping, optional
@@ -1080,8 +1097,17 @@ def build_report(res, *, bench: Mapping[str, Any] | None = None,
     Raises
     ------
     InputError
-        If the target is unusable or the bench record malformed.
+        If ``res`` is not a fit, a plan is neither a mapping nor a plan object, the target is
+        unusable or the bench record malformed.
     """
+    from ..fit import FitResult
+
+    if isinstance(res, Mapping):
+        raise InputError("res must be a FitResult; for a saved fit record use "
+                         "FitResult.from_dict(record)")
+    if not isinstance(res, FitResult):
+        raise InputError(f"res must be a FitResult, not {type(res).__name__}")
+    plan = _plan_records(plan)
     steps = 8
     done = 0
 
