@@ -470,3 +470,26 @@ def test_fitting_data_with_test_rows_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", sl.FitWarning)
         assert sl.fit(sl.get_law("power_offset"), data.train(), n_starts=16).n == 6
+
+
+def test_settings_and_numbers_are_checked_where_given(law, fitted):
+    from scalinglaws.discover import DiscoverSettings
+
+    res, _ = fitted
+    cases = [
+        (lambda: plan.compute_optimal(res, "abc"), "budget must be a positive number"),
+        (lambda: plan.compute_optimal(res, 1e20, params={**TRUE, "E": "x"}),
+         "parameter E must be a number, got 'x'"),
+        (lambda: plan.compute_optimal(res, 1e20, level="x"), "level must be a number"),
+        (lambda: plan.isoflop([], [], []), "no runs"),
+        (lambda: plan.suggest_runs(law, max_flops=1e21, budget=1e23), "not a law"),
+        (lambda: sl.simulate(law, TRUE, {"N": "abc", "D": (1e8, 1e9, 2)}), "grid N"),
+        (lambda: sl.simulate(law, TRUE, noise=[0.1]), "noise must be a number"),
+        (lambda: DiscoverSettings(catalogue="no"), "catalogue must be True or False"),
+        (lambda: DiscoverSettings(seed=1.5), "seed must be a non-negative whole number"),
+        (lambda: DiscoverSettings(backend="dask"), "backend must be 'local' or 'ray'"),
+        (lambda: DiscoverSettings(budget_seconds="20"), "budget-seconds must be a number"),
+    ]
+    for call, message in cases:
+        with pytest.raises(sl.ScalingLawsError, match=message):
+            call()

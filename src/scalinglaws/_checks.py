@@ -36,6 +36,35 @@ LAW_HINT = "a Law, e.g. scalinglaws.get_law('chinchilla') or scalinglaws.formula
 DATA_HINT = "a Dataset, e.g. scalinglaws.make_dataset(frame, {'N': 'params'}, 'loss')"
 
 
+def as_number(value: Any, what: str) -> float:
+    """``value`` as a float, or :class:`~scalinglaws.InputError` naming ``what``.
+
+    Parameters
+    ----------
+    value : object
+        A number (a numpy number, or text such as ``"1e21"``, is accepted as float() takes it).
+    what : str
+        The argument, as the message names it.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InputError
+        If ``value`` is a bool or cannot be read as a number.
+    """
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        from ._errors import InputError
+
+        raise InputError(f"{what} must be a number, got {value!r}") from None
+
+
 def is_whole(value: Any) -> bool:
     """Whether ``value`` is a whole number given as an integer (a bool or a float such as 2.0
     is not: counts are never rounded silently).

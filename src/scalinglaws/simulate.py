@@ -9,6 +9,7 @@ from typing import Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ._checks import LAW_HINT, as_number, require_type
 from ._errors import InputError
 from .laws import Law, catalogue_entry
 
@@ -74,7 +75,8 @@ def grid_points(grid: GridSpec, inputs: Sequence[str]) -> dict[str, np.ndarray]:
             if not (math.isfinite(cnt) and cnt.is_integer() and cnt >= 1):
                 raise InputError(f"--grid {k}: a (lo, hi, count) grid needs a whole count >= 1, "
                                  f"got {g[2]!r} (give explicit values as a list)")
-            lo, hi, cnt = float(g[0]), float(g[1]), int(cnt)
+            lo, hi, cnt = (as_number(g[0], f"grid {k} lo"), as_number(g[1], f"grid {k} hi"),
+                           int(cnt))
             if cnt == 1 and lo != hi:
                 raise InputError(f"--grid {k}: a count of 1 gives one value, but LO {lo:g} and "
                                  f"HI {hi:g} differ: give a count >= 2, or the one value")
@@ -83,7 +85,11 @@ def grid_points(grid: GridSpec, inputs: Sequence[str]) -> dict[str, np.ndarray]:
             else:
                 vals = np.geomspace(lo, hi, cnt)
         else:
-            vals = np.asarray(list(g), dtype=float)
+            try:
+                vals = np.asarray(np.atleast_1d(np.asarray(g, dtype=float)).ravel(), dtype=float)
+            except (TypeError, ValueError):
+                raise InputError(f"grid {k}: give (lo, hi, count), a list of numbers or one "
+                                 f"number, not {g!r}") from None
         if vals.size == 0 or not np.all(np.isfinite(vals)):
             raise InputError(f"--grid {k}: values must be finite numbers")
         axes.append(vals)
@@ -124,9 +130,6 @@ def simulate(law: Law, params: Mapping[str, float] | None = None, grid: GridSpec
         Missing example parameters or grid, a negative noise, a target name that is empty or
         would overwrite an input column, or a law that is not finite on the grid.
     """
-    from ._checks import LAW_HINT, require_type
-    from .laws import Law
-
     require_type(law, Law, "law", LAW_HINT)
     target = str(target).strip()
     if not target:
@@ -157,6 +160,7 @@ def simulate(law: Law, params: Mapping[str, float] | None = None, grid: GridSpec
         grid, simplex = example.grid, example.simplex
     if noise is None:
         noise = example.noise if example is not None else 0.01
+    noise = as_number(noise, "noise")
     if not (noise >= 0 and math.isfinite(noise)):
         raise InputError(f"--noise must be a finite number >= 0, got {noise}")
     if noise_kind not in ("lognormal", "normal"):

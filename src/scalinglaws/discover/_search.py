@@ -182,6 +182,23 @@ class DiscoverSettings:
             if value < (0 if name in ("max_rounds",) else 1):
                 raise InputError(f"{name.replace('_', '-')} must be at least "
                                  f"{0 if name == 'max_rounds' else 1}")
+        if not is_whole(self.seed) or self.seed < 0:
+            raise InputError(f"seed must be a non-negative whole number, got {self.seed!r}")
+        for name in ("budget_seconds", "complexity", "holdout", "max_spread", "max_error",
+                     "stack_group_level", "task_timeout"):
+            value = getattr(self, name)
+            if value is None and name in ("max_error", "task_timeout"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                                 np.floating)):
+                raise InputError(f"{name.replace('_', '-')} must be a number, got {value!r}")
+        for name in ("catalogue", "stack"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise InputError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.backend not in ("local", "ray"):
+            raise InputError(f"backend must be 'local' or 'ray', got {self.backend!r}")
+        if self.task_timeout is not None and not self.task_timeout > 0:
+            raise InputError("task-timeout must be a positive number of seconds")
         if int(self.kfold) < 2:
             raise InputError("kfold must be at least 2 (one fold to validate, one to fit)")
         if isinstance(self.scales, str):

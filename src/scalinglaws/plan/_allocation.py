@@ -205,7 +205,11 @@ def compute_optimal(source, budget: float | Sequence[float], *,
         _positive(tokens_per_param, "tokens_per_param")
     if method not in ("auto", "closed", "numerical"):
         raise InputError(f"method must be auto, closed or numerical, got {method!r}")
-    budgets = np.atleast_1d(np.asarray(budget, float))
+    try:
+        budgets = np.atleast_1d(np.asarray(budget, float))
+    except (TypeError, ValueError):
+        raise InputError(f"budget must be a positive number or a list of them, got "
+                         f"{budget!r}") from None
     if budgets.size == 0:
         raise InputError("give at least one budget")
     for c in budgets:

@@ -29,6 +29,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .._checks import as_number, is_whole
 from .._errors import InputError
 from ..fit._fitter import MIN_BOOTSTRAP
 from . import _text
@@ -409,6 +410,10 @@ def fit_hyperparameters(lr, batch, N, D, loss, *, method: str = "quadratic",
         raise InputError(f"method must be 'quadratic' or 'best', got {method!r}")
     if not (isinstance(level, (int, float)) and 0 < level < 1):
         raise InputError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    for name, value in (("bootstrap", bootstrap), ("seed", seed)):
+        if not is_whole(value) or value < 0:
+            raise InputError(f"{name} must be a non-negative whole number, got {value!r}")
+    radius = as_number(radius, "radius")
     if bootstrap < 0 or 0 < bootstrap < MIN_BOOTSTRAP:
         raise InputError(f"bootstrap must be 0 (no intervals) or at least {MIN_BOOTSTRAP} "
                          f"resamples, got {bootstrap}")

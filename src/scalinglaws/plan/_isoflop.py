@@ -276,6 +276,8 @@ def isoflop(N, D, loss, *, budget=None, group=None, run=None, at: float | None =
     n = len(N)
     if not (len(D) == n == len(y)):
         raise InputError("N, D and loss must have the same length")
+    if n == 0:
+        raise InputError("no runs: N, D and loss are empty")
     for name, v in (("N", N), ("D", D), ("loss", y)):
         bad = ~(np.isfinite(v) & (v > 0))
         if bad.any():

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .._checks import as_number
 from .._errors import InputError
 from ..laws import Law
 
@@ -212,7 +213,7 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
             raise InputError(f"unknown parameter(s) {', '.join(unknown)} for law {law.name!r}; "
                              f"its parameters are {', '.join(law.param_names)}")
         base = {} if theta is None else dict(zip(law.param_names, theta))
-        base.update({k: float(v) for k, v in params.items()})
+        base.update({k: as_number(v, f"parameter {k}") for k, v in params.items()})
         missing = [k for k in law.param_names if k not in base]
         if missing:
             raise InputError(f"law {law.name!r}: no value for parameter(s) {', '.join(missing)}")
@@ -231,7 +232,7 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
         if len(fit_draws) == 0:
             fit_draws = None
     n_in, d_in = _identify_inputs(law, columns, n_input, d_input)
-    fixed = {k: float(v) for k, v in (fixed or {}).items()}
+    fixed = {k: as_number(v, f"fixed input {k}") for k, v in (fixed or {}).items()}
     for k, v in fixed.items():
         if k not in law.inputs or k in (n_in, d_in):
             others = [i for i in law.inputs if i not in (n_in, d_in)]
@@ -249,7 +250,7 @@ def as_fitted_law(source, *, params: Mapping[str, float] | None = None,
         raise InputError(f"law {law.name!r} has input(s) {', '.join(missing)} besides "
                          f"{n_in} and {d_in}: hold them fixed (fixed={{'{missing[0]}': ...}}, "
                          f"--fix {missing[0]}=VALUE)")
-    lvl = 0.95 if level is None else float(level)
+    lvl = 0.95 if level is None else as_number(level, "level")
     if not 0 < lvl < 1:
         raise InputError(f"level must be between 0 and 1, got {lvl}")
     if params is not None:

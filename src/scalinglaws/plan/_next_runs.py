@@ -38,6 +38,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .._errors import InputError
+from ..laws import Law
 from . import _text
 from ._allocation import _positive, compute_optimal
 from ._model import as_fitted_law
@@ -155,6 +156,9 @@ def suggest_runs(source, *, max_flops: float, n_runs: int = 3, target: Mapping[s
         Without draws, without a target, or with a compute limit too small for any
         candidate.
     """
+    if isinstance(source, Law):
+        raise InputError("suggesting runs needs a fit with bootstrap draws (a FitResult), not a "
+                         "law: fit it with bootstrap=200 (--bootstrap 200)")
     fl = as_fitted_law(source, group=group, fixed=fixed, n_input=n_input, d_input=d_input)
     if not fl.has_draws or len(fl.draws) < 20:
         raise InputError("suggesting runs needs a fit with bootstrap draws (at least 20): fit "
@@ -165,6 +169,9 @@ def suggest_runs(source, *, max_flops: float, n_runs: int = 3, target: Mapping[s
         raise InputError(f"n_runs must be a positive integer, got {n_runs!r}")
     if not (isinstance(n_grid, (int, np.integer)) and n_grid >= 2):
         raise InputError(f"n_grid must be an integer >= 2, got {n_grid!r}")
+    for name, value in (("min_N", min_N), ("min_D", min_D)):
+        if value is not None:
+            _positive(value, name)
     if ratio_range is not None and (isinstance(ratio_range, (str, bytes))
                                     or np.ndim(ratio_range) != 1 or len(ratio_range) != 2):
         raise InputError(f"ratio_range must be a pair (low, high) of tokens per parameter, got "
