@@ -108,6 +108,11 @@ class BenchResult:
         predictions : bool
             Include ``predictions``: one ``{"row", "group", "y", "prediction"}`` per test row
             (``row`` counts data.csv rows from 1, header excluded).
+
+        Returns
+        -------
+        dict
+            Strict-JSON-ready: the result's names, status, metrics, counts and parameters.
         """
         d: dict[str, Any] = {
             "dataset": self.dataset, "law": self.law, "target": self.target, "loss": self.loss,
@@ -248,6 +253,10 @@ class BenchReport:
         ----------
         predictions : bool
             Include every test row's prediction in each result.
+
+        Returns
+        -------
+        dict
         """
         return {
             "results": [r.to_dict(predictions=predictions) for r in self.results],
@@ -282,6 +291,11 @@ class BenchReport:
         ----------
         per_group : bool
             Also list every group's test metrics under each line.
+
+        Returns
+        -------
+        str
+            The text ``scalinglaws bench`` prints.
         """
         lines: list[str] = []
         scores = self.scores()

@@ -380,7 +380,14 @@ def load_dataset_targets(
 ) -> list[Dataset]:
     """One :class:`Dataset` per target listed in a dataset folder's ``dataset.toml``.
 
-    Parameters are as for :func:`load_dataset`; the file is read once.
+    The file is read once.
+
+    Parameters
+    ----------
+    path : path-like
+        A dataset folder (``dataset.toml`` + ``data.csv``).
+    law_inputs, user_inputs, nan_policy, positive, nonnegative, law_name
+        As for :func:`load_dataset`.
 
     Returns
     -------

@@ -145,7 +145,8 @@ class Fitter:
         if missing:
             raise InputError(f"the data has no column for input(s) {', '.join(map(repr, missing))} "
                              f"of law {law.name!r} (its inputs: {', '.join(data.X) or 'none'}); "
-                             "map them with --input NAME=COLUMN")
+                             "map them with --input NAME=COLUMN (the mapping of make_dataset "
+                             "in Python)")
         split = getattr(data, "split", None)
         n_test = 0 if split is None else int(np.sum(np.asarray(split) == "test"))
         if n_test:
@@ -157,7 +158,7 @@ class Fitter:
             i = int(np.argmax(y <= 0))
             row = int(data.rows[i]) if getattr(data, "rows", None) is not None else i + 1
             raise InputError(f"target column {data.target!r} row {row}: {y[i]:g} must be > 0 to "
-                             "fit in log space; use --space raw")
+                             "fit in log space; use --space raw (space='raw' in Python)")
         labels, codes = _group_codes(data)
         G = len(labels)
         if self.shared and getattr(data, "group", None) is None:
@@ -470,7 +471,8 @@ def fit(law: Law, data, **options) -> FitResult:
     law : Law
     data : Dataset
     **options
-        Any :class:`Fitter` field (``loss``, ``delta``, ``space``, ``seed``, ``bootstrap``...).
+        Any :class:`Fitter` field (``loss``, ``delta``, ``space``, ``seed``, ``bootstrap``...),
+        and ``progress``, a callable ``progress(done, total)`` called during the bootstrap.
 
     Returns
     -------

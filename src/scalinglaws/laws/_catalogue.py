@@ -624,6 +624,11 @@ def get_law(name: str, *, n_inputs: int | None = None) -> Law:
         For laws with a variable number of inputs (``mixture``), how many; other laws have a
         fixed number and ignore it.
 
+    Returns
+    -------
+    Law
+        A new law object (its parameters carry the catalogue's bounds and typical ranges).
+
     Raises
     ------
     LawError

@@ -381,8 +381,15 @@ class FormulaLaw(Law):
         Names in the formula that are inputs; all other names are parameters.
     params : sequence of Param
         Parameter declarations; names used in the formula without a declaration get defaults.
-    definitions : mapping, optional
-        Auxiliary quantities, ``name -> formula``, substituted into the tree (not into text).
+    reference, description : str, optional
+        Where the law comes from (``"user-defined"`` for a user's formula) and one line on what
+        it describes.
+    latex : str, optional
+        The formula in LaTeX, for reports.
+    definitions : sequence of (str, str), optional
+        Auxiliary quantities, ``(name, formula)``, substituted into the tree (not into text).
+    domains : mapping, optional
+        ``input -> "positive" | "nonnegative" | "real"``: the values the law accepts.
     """
 
     name: str

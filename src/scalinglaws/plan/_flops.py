@@ -218,7 +218,10 @@ class Transformer:
                                  convention: Convention = "kaplan") -> float:
         """Training FLOPs per token: three times the forward pass (forward + backward).
 
-        Parameters are as for :meth:`forward_flops_per_token`.
+        Parameters
+        ----------
+        method, embeddings, attention, convention
+            As for :meth:`forward_flops_per_token`.
 
         Returns
         -------
