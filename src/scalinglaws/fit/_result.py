@@ -1,4 +1,4 @@
-"""The immutable :class:`FitResult`: parameters, intervals, predictions, diagnostics, provenance."""
+"""The :class:`FitResult`: parameters, intervals, predictions, diagnostics, provenance."""
 
 from __future__ import annotations
 
@@ -126,7 +126,11 @@ def _num(x: float):
 
 @dataclass(frozen=True, eq=False)
 class FitResult:
-    """The outcome of a fit. Immutable; build it with :meth:`Fitter.fit`.
+    """The outcome of a fit; build it with :meth:`Fitter.fit`.
+
+    Its attributes cannot be reassigned and its arrays are read-only. Its mappings
+    (``metrics``, ``diagnostics``, ``data``, ``provenance``) are plain dicts shared with the
+    result: read them, and change a copy (:meth:`to_dict` returns one).
 
     Attributes
     ----------
