@@ -5,6 +5,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+from ._errors import InputError
+
 #: A plan or prediction whose N, D or other input is more than this many times the largest
 #: run's gets a note: nothing in the data says the law still holds that far out.
 FAR_ABOVE = 1e3
@@ -27,8 +29,6 @@ def require_type(value: Any, types: type | tuple[type, ...], what: str, hint: st
     InputError
     """
     if not isinstance(value, types):
-        from ._errors import InputError
-
         raise InputError(f"{what} must be {hint}, not {type(value).__name__}")
 
 
@@ -60,8 +60,6 @@ def as_number(value: Any, what: str) -> float:
             raise TypeError
         return float(value)
     except (TypeError, ValueError):
-        from ._errors import InputError
-
         raise InputError(f"{what} must be a number, got {value!r}") from None
 
 

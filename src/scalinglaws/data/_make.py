@@ -251,9 +251,9 @@ def _warn_repeated_rows(
     earlier = rows[int(np.argmax(same))]
     n = int(repeats.sum())
     warnings.warn(
-        f"{n} row{'s repeat' if n != 1 else ' repeats'} an earlier row in every column used (first: "
-        f"row {rows[first]} repeats row {earlier}); each counts as a separate run, so remove "
-        "them if they are copies",
+        f"{n} row{'s repeat' if n != 1 else ' repeats'} an earlier row in every column used "
+        f"(first: row {rows[first]} repeats row {earlier}); each counts as a separate run, so "
+        "remove them if they are copies",
         DataWarning,
         stacklevel=3,
     )

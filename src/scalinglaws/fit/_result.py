@@ -431,7 +431,7 @@ class FitResult:
         if any(len(v) == 0 for v in Xa.values()):
             raise InputError("no points to predict: the inputs are empty")
         sizes = {len(v) for v in Xa.values()} - {1}
-        if len(sizes) > 1 or 0 in sizes:
+        if len(sizes) > 1:
             raise InputError("the inputs have different lengths ("
                              + ", ".join(f"{k}: {len(v)}" for k, v in Xa.items())
                              + "); give arrays of one length, or scalars")
