@@ -287,6 +287,18 @@ def test_fitter_options_recover_ground_truth(options):
     assert res.provenance["fitter"] == Fitter(**options).settings()
 
 
+def test_a_small_linear_column_beside_a_huge_one_is_not_erased():
+    # with alpha in (5, 6) and N up to 1e8 the column N**alpha is ~1e40 times the constant's:
+    # a ridge relative to the normal equations' trace used to set E to ~1e-39 (objective 0.37)
+    law = sl.formula_law("E + A*N**alpha", ["N"], bounds={"alpha": (5, 6)})
+    frame = sl.simulate(sl.get_law("power_offset"), seed=0)
+    data = sl.make_dataset(frame, {"N": "x"}, "loss")
+    res = quiet_fit(Fitter(n_starts=64), law, data)
+    flat = Fitter().at(law, data, {"E": float(np.median(data.y)), "A": 0.0, "alpha": 5.5})
+    assert res.objective <= flat.objective * 1.001
+    assert res.params["E"] == pytest.approx(np.median(data.y), rel=0.05)
+
+
 @pytest.mark.parametrize(
     ("options", "what"),
     [

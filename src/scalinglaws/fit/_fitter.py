@@ -164,14 +164,16 @@ class Fitter:
         if self.shared and getattr(data, "group", None) is None:
             raise InputError(f"shared parameters ({', '.join(self.shared)}) are shared across "
                              "groups, and this data has none: give the data a group column "
-                             "(--group COLUMN) or share nothing")
+                             "(--group COLUMN; group= of make_dataset) or share nothing")
         if self.bootstrap and self.bootstrap_unit == "groups" and G < 2:
-            raise InputError("--bootstrap-unit groups resamples whole groups and needs two or "
-                             "more: give the data a group column (--group COLUMN) or resample "
-                             "runs (--bootstrap-unit runs)")
+            raise InputError("--bootstrap-unit groups (bootstrap_unit='groups') resamples whole "
+                             "groups and needs two or more: give the data a group column "
+                             "(--group COLUMN; group= of make_dataset) or resample runs "
+                             "(--bootstrap-unit runs)")
         if self.bootstrap and self.bootstrap_unit == "groups" and G > 1 and not self.shared:
-            raise InputError("--bootstrap-unit groups resamples whole groups, which leaves "
-                             "per-group parameters unchanged: share some (--share alpha) or "
+            raise InputError("--bootstrap-unit groups (bootstrap_unit='groups') resamples whole "
+                             "groups, which leaves per-group parameters unchanged: share some "
+                             "(--share alpha; shared=('alpha',) in Python) or "
                              "resample runs (--bootstrap-unit runs)")
         n_free = law.n_params
         for g in range(G):
@@ -313,6 +315,10 @@ class Fitter:
         U = U[finite][: self.n_polish]
         res = _solver.levenberg_marquardt(pb, U, w, max_iter=self.max_iter)
         b = int(np.argmin(res.f))
+        better = _solver.repair_linear(pb, X, y, w, res.U[b], float(res.f[b]),
+                                       max_iter=self.max_iter)
+        if better is not None:
+            return better
         return res.U[b], float(res.f[b]), bool(res.converged[b])
 
     def _bootstrap(self, law, X, y, codes, G, theta, problems, joint, progress):
