@@ -366,7 +366,7 @@ def test_fit_options_that_would_be_ignored_are_refused(capsys, runs):
     assert code == 2 and "--rows train: this data has no split column" in err
     code, _, err = cli(capsys, "fit", path, *law, "--bootstrap-unit", "groups", "--bootstrap",
                        "10")
-    assert code == 2 and "--bootstrap-unit groups resamples whole groups and needs two" in err
+    assert code == 2 and "resamples whole groups and needs two" in err and "--bootstrap-unit groups" in err
 
 
 @pytest.mark.parametrize("args, message", [

@@ -59,11 +59,11 @@ def grid_points(grid: GridSpec, inputs: Sequence[str]) -> dict[str, np.ndarray]:
     missing = [k for k in inputs if k not in grid]
     if missing:
         raise InputError(f"no grid for input(s) {', '.join(missing)}: pass --grid "
-                         f"{missing[0]}=LO:HI:COUNT")
+                         f"{missing[0]}=LO:HI:COUNT (grid= in Python)")
     unknown = [k for k in grid if k not in inputs]
     if unknown:
-        raise InputError(f"--grid names unknown input(s) {', '.join(unknown)}; the law's inputs "
-                         f"are {', '.join(inputs)}")
+        raise InputError(f"the grid (--grid, grid=) names unknown input(s) "
+                         f"{', '.join(unknown)}; the law's inputs are {', '.join(inputs)}")
     axes = []
     for k in inputs:
         g = grid[k]

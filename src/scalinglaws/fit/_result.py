@@ -251,12 +251,12 @@ class FitResult:
                 warns.append(f"parameter {b['param']}{where} is at {b['floor']:.3g}, the "
                              "smallest value the fitter tries for it (25 e-folds below the "
                              "size the data suggests; its lower bound is 0): the optimum may "
-                             f"lie below; set --bound {b['param']}=LO:HI with a smaller LO, or "
-                             "rescale the data")
+                             f"lie below; set --bound {b['param']}=LO:HI with a smaller LO "
+                             "(bounds= of formula_law in Python), or rescale the data")
                 continue
             warns.append(f"parameter {b['param']}{where} is at its {b['side']} bound "
-                         f"{b['bound']:g}: the optimum may lie outside; widen it with --bound or "
-                         "treat this value with care")
+                         f"{b['bound']:g}: the optimum may lie outside; widen it with --bound "
+                         "(bounds= in Python) or treat this value with care")
         if cond is not None and (not np.isfinite(cond) or cond > 1e12):
             if status == "converged":
                 status = "ill_conditioned"
@@ -265,8 +265,8 @@ class FitResult:
         if not converged and status != "failed":
             status = "iteration_limit"
             warns.append("the solver stopped at its iteration limit before converging: the "
-                         "parameters may not be the optimum; more starts (--starts) or a higher "
-                         "limit (Fitter(max_iter=) in Python) may help")
+                         "parameters may not be the optimum; more starts (--starts; n_starts=) "
+                         "or a higher limit (Fitter(max_iter=) in Python) may help")
         rows = np.asarray(data.rows) if getattr(data, "rows", None) is not None else np.arange(len(y)) + 1
         diag["outliers"] = _outliers(r, rows)
         diag["influence"] = _influence(problems, joint, theta, codes, r, rows, fitter)
@@ -349,7 +349,7 @@ class FitResult:
         """
         if self.draws is None or len(self.draws) == 0:
             raise InputError("this fit has no bootstrap draws: fit again with --bootstrap K "
-                             "(e.g. 1000) to get intervals")
+                             "(bootstrap=K in Python, e.g. 1000) to get intervals")
         level = _check_level(self.level if level is None else level)
         q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
         lo, hi = np.nanpercentile(self.draws, q, axis=0)

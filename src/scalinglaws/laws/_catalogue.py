@@ -579,7 +579,8 @@ def catalogue_entry(name: str) -> Entry:
         return _ENTRIES[name]
     except KeyError:
         raise LawError(f"unknown law {name!r}; known laws: {', '.join(_ENTRIES)} "
-                       "(or write a formula, e.g. --law 'E + A/N**alpha')") from None
+                       "(or write a formula: --law 'E + A/N**alpha', or formula_law() in "
+                       "Python)") from None
 
 
 def with_bounds(law: Law, bounds: Mapping[str, tuple[float, float]]) -> Law:

@@ -563,7 +563,8 @@ def formula_law(formula: str, inputs: Sequence[str], *, bounds: Mapping[str, tup
     inputs = tuple(i for i in inputs if i in used)
     if not inputs:
         raise LawError(f"formula {formula!r} uses none of the inputs; name them with "
-                       f"--input NAME=COLUMN (names in the formula: {', '.join(used)})")
+                       f"--input NAME=COLUMN (inputs= in Python; names in the formula: "
+                       f"{', '.join(used)})")
     params = []
     bounds = dict(bounds or {})
     for n in used:
@@ -575,8 +576,8 @@ def formula_law(formula: str, inputs: Sequence[str], *, bounds: Mapping[str, tup
             p = p.with_bounds(lo, hi)
         params.append(p)
     if bounds:
-        raise LawError(f"--bound names unknown parameter(s) {', '.join(bounds)}; the formula's "
-                       f"parameters are {', '.join(p.name for p in params)}")
+        raise LawError(f"bounds (--bound) name unknown parameter(s) {', '.join(bounds)}; the "
+                       f"formula's parameters are {', '.join(p.name for p in params)}")
     return FormulaLaw(name=name or formula, formula=formula, inputs=inputs, params=tuple(params),
                       description="user formula", reference="user-defined")
 

@@ -155,8 +155,8 @@ def plan_group(res, plan: Mapping[str, Any] | None, group: str | None = None) ->
         raise InputError(f"the plan was made for group '{mine}', which this fit does not have; "
                          f"groups: {', '.join(map(str, res.groups[:10]))}")
     if group is not None and str(group) != mine:
-        raise InputError(f"--group {group}: the plan was made for group '{mine}'; draw it with "
-                         f"--group {mine} or leave --group out")
+        raise InputError(f"--group {group} (group=): the plan was made for group '{mine}'; draw "
+                         f"it with --group {mine} or leave --group out")
     return mine
 
 
@@ -201,7 +201,7 @@ def fit_curves(res, *, x: str | None = None, colour: str | None = None, n_curves
     X = runs["X"]
     x = x or law.inputs[0]
     if x not in law.inputs:
-        raise InputError(f"--input {x}: not an input of law {law.name!r} "
+        raise InputError(f"--input {x} (x=): not an input of law {law.name!r} "
                          f"(its inputs are {', '.join(law.inputs)})")
     others = [k for k in law.inputs if k != x]
     log_x = spans_decades(X[x])
@@ -348,11 +348,11 @@ def extrapolation_path(res, at: Mapping[str, float] | None = None, *, x: str | N
     target = dict(default_target(res) if at is None else at)
     missing = [k for k in law.inputs if k not in target]
     if missing:
-        raise InputError(f"--at: give a value for {', '.join(missing)} (the law's inputs are "
-                         f"{', '.join(law.inputs)})")
+        raise InputError(f"--at (at=): give a value for {', '.join(missing)} (the law's inputs "
+                         f"are {', '.join(law.inputs)})")
     unknown = [k for k in target if k not in law.inputs]
     if unknown:
-        raise InputError(f"--at: {unknown[0]!r} is not an input of law {law.name!r} "
+        raise InputError(f"--at (at=): {unknown[0]!r} is not an input of law {law.name!r} "
                          f"(its inputs are {', '.join(law.inputs)})")
     target = {k: float(target[k]) for k in law.inputs}
     scaled = _scaled_inputs(res, X)
@@ -361,7 +361,8 @@ def extrapolation_path(res, at: Mapping[str, float] | None = None, *, x: str | N
             raise InputError(f"--at {k}={target[k]:g}: must be positive (the path is log-spaced)")
     x = x or scaled[0]
     if x not in scaled:
-        raise InputError(f"--input {x}: the path moves {', '.join(scaled)}; choose one of them")
+        raise InputError(f"--input {x} (x=): the path moves {', '.join(scaled)}; choose one of "
+                         "them")
     xmin = float(np.nanmin(X[x]))
     if not xmin > 0:
         raise InputError(f"input {x} has runs at {x}={xmin:g}: an extrapolation path is "

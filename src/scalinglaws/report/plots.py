@@ -210,7 +210,7 @@ def plot_extrapolation(res, at: Mapping[str, float] | None = None, *, x: str | N
     if not drawable:
         raise InputError(f"the law's prediction on the way to the target ({xname} = "
                          f"{xp[-1]:g}) is not a finite number that can be drawn; choose a "
-                         "nearer --at")
+                         "nearer --at (at= in Python)")
     pct = _pct(ext["level"])
     m = np.ones(len(runs["y"]), bool)
     if ext["group"] is not None and runs["group"] is not None:
@@ -289,7 +289,7 @@ def plot_residuals(res, *, inputs: Sequence[str] | str | None = None, ax=None):
     names = [inputs] if isinstance(inputs, str) else list(inputs or res.law.inputs)
     for k in names:
         if k not in res.law.inputs:
-            raise InputError(f"--input {k}: not an input of law {res.law.name!r} "
+            raise InputError(f"--input {k} (inputs=): not an input of law {res.law.name!r} "
                              f"(its inputs are {', '.join(res.law.inputs)})")
     single = ax is not None and not isinstance(ax, (list, tuple, np.ndarray))
     if ax is None:
@@ -560,7 +560,8 @@ def plot_bench(bench: Mapping[str, Any], *, metric: str = "r2", dataset: str | N
         pts = [(r, lab, p) for r, lab, p in pts if str(r.get("dataset")) == dataset]
         if not pts:
             raise InputError(f"dataset {dataset!r}: the bench record has no test predictions; "
-                             "rerun bench with --predictions --format json")
+                             "rerun bench with --predictions --format json "
+                             "(to_dict(predictions=True) in Python)")
     elif pts:
         dataset = str(pts[0][0].get("dataset"))
         pts = [(r, lab, p) for r, lab, p in pts if str(r.get("dataset")) == dataset]
@@ -644,7 +645,7 @@ def make_figure(obj, kind: str, *, at: Mapping[str, float] | None = None, x: str
     from matplotlib.figure import Figure
 
     if kind not in KINDS:
-        raise InputError(f"--kind {kind!r}: choose one of {', '.join(KINDS)}")
+        raise InputError(f"--kind {kind!r} (kind=): choose one of {', '.join(KINDS)}")
     if kind == "bench":
         if not isinstance(obj, Mapping):
             raise InputError("--kind bench needs a bench record (BENCH.json from "
