@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 import scalinglaws as sl
 from scalinglaws import LawError
 from scalinglaws.laws import ALLOWED, FUNCTIONS, catalogue_entry, parse_formula
-from scalinglaws.laws._expr import BinOp, Call, Const, Neg, Node, Var, evaluate, to_text
+from scalinglaws.laws._expr import (BinOp, Call, Const, Neg, Node, Var, evaluate,
+                                    one_hot_evaluate, to_text)
 from scalinglaws.simulate import grid_points
 
 CATALOGUE = sl.catalogue_names()
@@ -315,6 +316,54 @@ def test_jacobian_of_several_parameter_sets():
         v1, J1 = law.jacobian(X, thetas[s])
         np.testing.assert_allclose(value[s], v1[0], rtol=1e-14)
         np.testing.assert_allclose(J[s], J1[0], rtol=1e-14)
+
+
+def _tree_walk(law, X, theta):
+    """Values and Jacobian of a formula law by the plain tree walk with one-hot tangents (the
+    reference the compiled program must reproduce)."""
+    v, t = one_hot_evaluate(law.tree, law._env(law._inputs(X), theta), law.param_names)
+    S, n, P = theta.shape[0], len(next(iter(X.values()))), law.n_params
+    return np.broadcast_to(v, (S, n)), np.moveaxis(np.broadcast_to(t, (P, S, n)), 0, -1)
+
+
+@pytest.mark.parametrize("formula", [
+    "E + A/N**alpha + B/D**beta",
+    # a factor repeated in every term, as discover writes its expanded formulas
+    "E*(1 + C*(log(D) - m)**2) + A/N**a*(1 + C*(log(D) - m)**2) + B*log(D)*(1 + C*(log(D) - m)**2)",
+    "A*(1 + (N/s)**a)**(-b) - E/D + max(N/D, k) - min(-N, q*D)",
+    "c*exp(-k*(N/D - 1)) + sqrt(abs(a*N - D)) + tanh(t*N) + sigmoid(g*D) + softplus(h - N)",
+    "(A/N**alpha)**(1/q) + log10(N)*u + log2(D)*w + N**2*v + (-(x0*N))",
+])
+def test_compiled_formula_matches_the_tree_walk_bit_for_bit(formula):
+    """The compiled program (shared sub-expressions once, tangents over the parameters each
+    uses) gives the tree walk's values and Jacobian exactly, for several parameter sets."""
+    law = sl.formula_law(formula, ["N", "D"])
+    rng = np.random.default_rng(3)
+    X = {"N": 10 ** rng.uniform(0.5, 3, 40), "D": 10 ** rng.uniform(0.5, 3, 40)}
+    theta = rng.uniform(0.2, 1.5, (4, law.n_params))
+    v0, J0 = _tree_walk(law, X, theta)
+    v1, J1 = law.jacobian(X, theta)
+    assert np.isfinite(v1).all() and np.isfinite(J1).all()
+    assert np.array_equal(v0, v1) and np.array_equal(J0, J1)
+    np.testing.assert_array_equal(law.predict(X, theta), v0)
+
+
+def test_compiled_formula_shares_repeated_parts_and_group_wise_parameters():
+    """A repeated factor is one slot of the program; parameters given per observation (the
+    layout of group-wise fits) are evaluated like the tree walk too."""
+    from scalinglaws.laws._expr import compile_program
+
+    bowl = "(1 + C*(log(D) - m)**2)"
+    law = sl.formula_law(f"E*{bowl} + A/N**a*{bowl}", ["N", "D"])
+    prog = compile_program([law.tree], law.param_names)
+    once = compile_program([parse_formula(f"E*{bowl} + A/N**a")], law.param_names)
+    assert len(prog.code) == len(once.code) + 1  # only the second product by the bowl
+    rng = np.random.default_rng(4)
+    X = {"N": 10 ** rng.uniform(0.5, 3, 30), "D": 10 ** rng.uniform(0.5, 3, 30)}
+    theta = rng.uniform(0.2, 1.5, (2, 30, law.n_params))  # a parameter set per observation
+    v0, J0 = _tree_walk(law, X, theta)
+    v1, J1 = law._evaluate(law._inputs(X), theta, True)
+    assert np.array_equal(v0, v1) and np.array_equal(J0, J1)
 
 
 # ---------------------------------------------------------------------------------------------

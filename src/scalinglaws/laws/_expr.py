@@ -277,6 +277,36 @@ def evaluate(node: Node, env: Mapping[str, np.ndarray],
         return _ev(node, env, tangents)
 
 
+def one_hot_evaluate(node: Node, env: Mapping[str, np.ndarray], params):
+    """Evaluate a tree with the derivatives with respect to ``params``, by the plain walk.
+
+    Every parameter gets a one-hot tangent and every node carries the tangent of all of them:
+    the reference that :func:`run_program` reproduces to the bit, kept for tests and
+    benchmarks.
+
+    Parameters
+    ----------
+    node : Node
+    env : mapping
+        Values of every name (see :func:`evaluate`).
+    params : sequence of str
+        The parameters, in the order of the tangent axis.
+
+    Returns
+    -------
+    value : ndarray
+    tangent : ndarray or None
+        Shape ``(len(params), ...)``; ``None`` when the tree depends on no parameter.
+    """
+    P = len(params)
+    tangents = {}
+    for j, name in enumerate(params):
+        t = np.zeros((P, 1, 1))
+        t[j] = 1.0
+        tangents[name] = t
+    return evaluate(node, env, tangents)
+
+
 def _add(a, b):
     if a is None:
         return b
@@ -448,3 +478,278 @@ def to_text(n: Node) -> str:
     if isinstance(n, Call):
         return f"{n.func}({', '.join(to_text(a) for a in n.args)})"
     raise TypeError(n)  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled evaluation: shared sub-expressions once, tangents only over the parameters they use
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """Formulas compiled for evaluation, with :func:`compile_program`.
+
+    Each distinct sub-expression of the formulas is one *slot*, evaluated once, in an order
+    where every slot comes after its arguments; a sub-expression that appears several times
+    (a factor repeated in every term of an expanded formula) is computed once. Each slot
+    records the parameters it depends on, and its tangent (in forward mode) is carried only
+    over those, not over every parameter of the law.
+
+    Attributes
+    ----------
+    code : tuple of tuple
+        Per slot: ``("c", value)``, ``("v", name)``, ``("neg", a)``, ``("bin", op, a, b)`` or
+        ``("call", func, a, ...)``, where ``a``, ``b`` are the slots of the arguments.
+    deps : tuple of ndarray
+        Per slot, the sorted indices of the parameters it depends on.
+    places : tuple of tuple
+        Per slot and argument: the positions of the argument's parameters among the slot's,
+        or ``None`` when they are the same parameters.
+    outputs : tuple of int
+        The slots of the compiled formulas, in the order given.
+    n_params : int
+        Number of parameters (the length of the full tangent).
+    """
+
+    code: tuple[tuple, ...]
+    deps: tuple[np.ndarray, ...]
+    places: tuple[tuple[np.ndarray | None, ...], ...]
+    outputs: tuple[int, ...]
+    n_params: int
+
+
+def compile_program(roots, params) -> Program:
+    """Compile formula trees that share parameters into one :class:`Program`.
+
+    Parameters
+    ----------
+    roots : sequence of Node
+        The trees (for example a formula, or the offset and basis functions of its linear
+        decomposition).
+    params : sequence of str
+        The parameter names, in the order of the tangent axis; every other name is an input.
+
+    Returns
+    -------
+    Program
+    """
+    index = {p: i for i, p in enumerate(params)}
+    code: list[tuple] = []
+    deps: list[tuple[int, ...]] = []
+    slots: dict[tuple, int] = {}
+    seen: dict[int, int] = {}
+
+    def add(key: tuple, dep: tuple[int, ...]) -> int:
+        slot = slots.get(key)
+        if slot is None:
+            slot = slots[key] = len(code)
+            code.append(key)
+            deps.append(dep)
+        return slot
+
+    def union(args: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(sorted(set().union(*(deps[a] for a in args))))
+
+    def visit(n: Node) -> int:
+        slot = seen.get(id(n))
+        if slot is not None:
+            return slot
+        if isinstance(n, Const):
+            # the sign of a zero is kept apart: 1/0.0 and 1/-0.0 differ
+            slot = add(("c", n.value, math.copysign(1.0, n.value)), ())
+        elif isinstance(n, Var):
+            slot = add(("v", n.name), (index[n.name],) if n.name in index else ())
+        elif isinstance(n, Neg):
+            a = visit(n.arg)
+            slot = add(("neg", a), deps[a])
+        elif isinstance(n, BinOp):
+            a, b = visit(n.left), visit(n.right)
+            slot = add(("bin", n.op, a, b), union((a, b)))
+        elif isinstance(n, Call):
+            args = tuple(visit(x) for x in n.args)
+            slot = add(("call", n.func) + args, union(args))
+        else:  # pragma: no cover - the parser makes only these nodes
+            raise LawError(f"cannot compile node {n!r}")
+        seen[id(n)] = slot
+        return slot
+
+    outputs = tuple(visit(r) for r in roots)
+    dep_arrays = tuple(np.asarray(d, dtype=np.intp) for d in deps)
+    places = []
+    for key, d in zip(code, deps):
+        args = key[1:] if key[0] == "neg" else key[2:] if key[0] in ("bin", "call") else ()
+        places.append(tuple(None if deps[a] == d else
+                            np.searchsorted(dep_arrays[len(places)], dep_arrays[a])
+                            for a in args))
+    # the first element of a code entry of a constant is the kind; keep the value only
+    code = [("c", key[1]) if key[0] == "c" else key for key in code]
+    return Program(tuple(code), dep_arrays, tuple(places), outputs, len(params))
+
+
+def _place(t, where, k: int, shape) -> np.ndarray:
+    """A tangent over a slot's parameters from one over a subset of them (zeros elsewhere)."""
+    if where is None:
+        return t
+    out = np.zeros((k,) + shape)
+    out[where] = t
+    return out
+
+
+def _combine(ta, wa, tb, wb, k: int):
+    """The sum of two tangents over (possibly different) subsets of a slot's parameters."""
+    if ta is None:
+        return None if tb is None else _place(tb, wb, k, tb.shape[1:])
+    if tb is None:
+        return _place(ta, wa, k, ta.shape[1:])
+    if wa is None and wb is None:
+        return ta + tb
+    shape = np.broadcast_shapes(ta.shape[1:], tb.shape[1:])
+    out = np.zeros((k,) + shape)
+    out[slice(None) if wa is None else wa] = ta
+    out[slice(None) if wb is None else wb] += tb
+    return out
+
+
+_ONE = np.ones((1, 1, 1))
+
+
+def run_program(prog: Program, env: Mapping[str, np.ndarray], jac: bool = False):
+    """Evaluate a :class:`Program`, optionally with the derivatives of its outputs.
+
+    Parameters
+    ----------
+    prog : Program
+    env : mapping
+        Values of every name, arrays that broadcast together (parameters of shape ``(S, 1)``
+        or ``(S, n)``, inputs of shape ``(n,)``).
+    jac : bool
+        Also return the tangents of the outputs with respect to the parameters.
+
+    Returns
+    -------
+    values : list of ndarray
+        One per output.
+    tangents : list of ndarray or None
+        With ``jac``: one per output, of shape ``(n_params, ...)`` (``None`` for an output that
+        depends on no parameter); otherwise ``None``.
+
+    Notes
+    -----
+    The values and derivatives are those of :func:`evaluate` with one-hot tangents, to the
+    last bit where both are finite (the same operations in the same order; a parameter a
+    sub-expression does not use contributes no term, where :func:`evaluate` adds an exact
+    zero).
+    """
+    code, deps, places = prog.code, prog.deps, prog.places
+    vals: list = [None] * len(code)
+    tans: list = [None] * len(code)
+    with np.errstate(all="ignore"):
+        for i, ins in enumerate(code):
+            kind = ins[0]
+            if kind == "c":
+                vals[i] = np.float64(ins[1])
+                continue
+            if kind == "v":
+                try:
+                    vals[i] = env[ins[1]]
+                except KeyError:
+                    raise LawError(f"no value for {ins[1]!r} in the formula") from None
+                if jac and deps[i].size:
+                    tans[i] = _ONE
+                continue
+            if kind == "neg":
+                a = ins[1]
+                vals[i] = -vals[a]
+                if jac and tans[a] is not None:
+                    tans[i] = tans[a] * -1.0
+                continue
+            if kind == "bin":
+                op, ia, ib = ins[1], ins[2], ins[3]
+                a, b = vals[ia], vals[ib]
+                ta, tb = (tans[ia], tans[ib]) if jac else (None, None)
+                wa, wb = places[i]
+                k = deps[i].size
+                if op == "+":
+                    vals[i] = a + b
+                    if jac:
+                        tans[i] = _combine(ta, wa, tb, wb, k)
+                elif op == "-":
+                    vals[i] = a - b
+                    if jac:
+                        tans[i] = _combine(ta, wa, None if tb is None else tb * -1.0, wb, k)
+                elif op == "*":
+                    vals[i] = a * b
+                    if jac:
+                        tans[i] = _combine(None if ta is None else ta * b, wa,
+                                           None if tb is None else tb * a, wb, k)
+                elif op == "/":
+                    v = vals[i] = a / b
+                    if jac:
+                        tans[i] = _combine(None if ta is None else ta * (1.0 / b), wa,
+                                           None if tb is None else tb * (-v / b), wb, k)
+                elif code[ib][0] == "c":  # a power with a constant exponent
+                    e = code[ib][1]
+                    vals[i] = a ** e
+                    if jac and ta is not None:
+                        tans[i] = ta * (e * a ** (e - 1.0))
+                else:
+                    v = vals[i] = a ** b
+                    if jac:
+                        tans[i] = _combine(None if ta is None else ta * (b * a ** (b - 1.0)), wa,
+                                           None if tb is None else tb * (v * np.log(a)), wb, k)
+                continue
+            f = ins[1]
+            if f in ("min", "max"):
+                ia, ib = ins[2], ins[3]
+                a, b = vals[ia], vals[ib]
+                pick_a = (a <= b) if f == "min" else (a >= b)
+                vals[i] = np.where(pick_a, a, b)
+                if jac and deps[i].size:
+                    k = deps[i].size
+                    wa, wb = places[i]
+                    za = 0.0 if tans[ia] is None else _place(tans[ia], wa, k, tans[ia].shape[1:])
+                    zb = 0.0 if tans[ib] is None else _place(tans[ib], wb, k, tans[ib].shape[1:])
+                    tans[i] = np.where(pick_a, za, zb)
+                continue
+            ia = ins[2]
+            a = vals[ia]
+            ta = tans[ia] if jac else None
+            if f == "exp":
+                v = np.exp(a)
+                d = v
+            elif f == "log":
+                v, d = np.log(a), (1.0 / a if ta is not None else None)
+            elif f == "log10":
+                v, d = np.log10(a), (1.0 / (a * np.log(10.0)) if ta is not None else None)
+            elif f == "log2":
+                v, d = np.log2(a), (1.0 / (a * np.log(2.0)) if ta is not None else None)
+            elif f == "sqrt":
+                v = np.sqrt(a)
+                d = 0.5 / v if ta is not None else None
+            elif f == "abs":
+                v, d = np.abs(a), (np.sign(a) if ta is not None else None)
+            elif f == "tanh":
+                v = np.tanh(a)
+                d = 1.0 - v * v if ta is not None else None
+            elif f == "sigmoid":
+                v = 0.5 * (1.0 + np.tanh(0.5 * a))
+                d = v * (1.0 - v) if ta is not None else None
+            elif f == "softplus":
+                v = np.logaddexp(0.0, a)
+                d = 0.5 * (1.0 + np.tanh(0.5 * a)) if ta is not None else None
+            else:  # pragma: no cover - the parser allows only these
+                raise LawError(f"cannot evaluate the function {f!r}")
+            vals[i] = v
+            if ta is not None:
+                tans[i] = ta * d
+    values = [vals[o] for o in prog.outputs]
+    if not jac:
+        return values, None
+    out = []
+    for o in prog.outputs:
+        t = tans[o]
+        if t is not None and deps[o].size != prog.n_params:
+            full = np.zeros((prog.n_params,) + t.shape[1:])
+            full[deps[o]] = t
+            t = full
+        out.append(t)
+    return values, out

@@ -404,6 +404,8 @@ class FormulaLaw(Law):
     _tree: _expr.Node = field(init=False, compare=False)
     _offset: _expr.Node | None = field(init=False, compare=False)
     _linear: tuple[tuple[str, _expr.Node], ...] = field(init=False, compare=False)
+    _program: _expr.Program = field(init=False, compare=False, repr=False)
+    _basis_program: _expr.Program | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         tree = _expr.parse_formula(self.formula)
@@ -437,6 +439,11 @@ class FormulaLaw(Law):
         offset, linear = _expr.linear_decomposition(tree, [p.name for p in params])
         object.__setattr__(self, "_offset", offset)
         object.__setattr__(self, "_linear", tuple(linear))
+        names_ = [p.name for p in params]
+        object.__setattr__(self, "_program", _expr.compile_program([tree], names_))
+        roots = ([offset] if offset is not None else []) + [b for _, b in linear]
+        object.__setattr__(self, "_basis_program",
+                           _expr.compile_program(roots, names_) if linear else None)
         if not self.latex:
             object.__setattr__(self, "latex", self.formula)
         doms = {i: "positive" for i in self.inputs}
@@ -468,18 +475,11 @@ class FormulaLaw(Law):
 
     def _evaluate(self, X, theta, jac):
         env = self._env(X, theta)
-        tangents = None
-        if jac:
-            P = self.n_params
-            tangents = {}
-            for j, p in enumerate(self.params):
-                t = np.zeros((P, 1, 1))
-                t[j] = 1.0
-                tangents[p.name] = t
-        v, t = _expr.evaluate(self._tree, env, tangents)
+        (v,), tangents = _expr.run_program(self._program, env, jac)
         v = np.asarray(v, dtype=float)
         if not jac:
             return v, None
+        t = tangents[0]
         S, n = theta.shape[0], self._n(X)
         v = np.broadcast_to(v, (S, n))
         if t is None:
@@ -494,13 +494,13 @@ class FormulaLaw(Law):
         X = self._inputs(X)
         env = self._env(X, theta)
         S, n = theta.shape[0], self._n(X)
+        values, _ = _expr.run_program(self._basis_program, env)
         offset = np.zeros((S, n))
         if self._offset is not None:
-            v, _ = _expr.evaluate(self._offset, env)
-            offset = np.broadcast_to(v, (S, n)).astype(float)
+            offset = np.broadcast_to(values[0], (S, n)).astype(float)
+            values = values[1:]
         G = np.empty((S, n, len(self._linear)))
-        for k, (_, basis) in enumerate(self._linear):
-            v, _ = _expr.evaluate(basis, env)
+        for k, v in enumerate(values):
             G[:, :, k] = np.broadcast_to(v, (S, n))
         return offset, G
 
