@@ -30,6 +30,7 @@ import warnings
 from pathlib import Path
 
 import scalinglaws as sl
+from scalinglaws._env import environment
 from scalinglaws.bench import BenchSettings, run_bench
 from scalinglaws.discover import DiscoverSettings, discover_path
 
@@ -115,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore", sl.ScalingLawsWarning)
     settings = DiscoverSettings(seed=args.seed, jobs=args.jobs,
                                 budget_seconds=args.budget_seconds)
-    record: dict = {"settings": settings.to_dict(), "jobs": args.jobs, "tasks": []}
+    record: dict = {"settings": settings.to_dict(), "jobs": args.jobs,
+                    "environment": environment(), "tasks": []}
 
     rows = []
     first_runs = {}
@@ -140,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{name}: test R² {fmt(test_r2)} in {seconds:.0f} s (target {target}); catalogue "
             f"law {human} via bench: {fmt(cat)}")
 
+    env = environment()
+    emit(f"Environment of this run: Python {env['python']}, numpy {env['numpy']}, scipy "
+         f"{env['scipy']}, {env['blas']}, {env['machine']}. The same seed gives the same "
+         "result in the same environment; where candidates differ by little more than "
+         "rounding, another environment can choose differently (`docs/discovery.md`, "
+         "section 6).\n")
     emit("### discover on the SLDBench tasks\n")
     emit("| task | test R² discovered | target | human law (authors' fitter) | human law "
           "(bench, this fitter) | SLDAgent best stored | search time (s) |")

@@ -881,6 +881,7 @@ def test_record_counts_the_rows_dropped():
         data = make_dataset(frame, {"x": "x"}, "y", nan_policy="drop")
     res = discover(data, DiscoverSettings(catalogue=False, **SMALL))
     assert res.to_dict()["provenance"]["rows_dropped"] == 2
+    assert res.to_dict()["provenance"]["environment"]["numpy"] == np.__version__
     assert res.n_train == 28
 
 

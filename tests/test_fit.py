@@ -477,6 +477,9 @@ def test_result_describes_itself(chinchilla_bootstrap):
     assert prov["version"] == sl.__version__
     assert prov["data_hash"].startswith("sha256:")
     assert prov["seed"] == 0 and prov["fitter"]["bootstrap"] == 1000
+    # the numerical environment, which rounding-level choices depend on
+    assert prov["environment"]["numpy"] == np.__version__
+    assert set(prov["environment"]) == {"python", "numpy", "scipy", "blas", "machine"}
     assert d["n_draws"] == 1000
     assert len(d["residuals"]) == len(d["fitted"]) == 240
     np.testing.assert_allclose(res.residuals, np.log(res.fitted) - np.log(res.data["y"]))

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .._env import environment
 from .._errors import DataError, FitError, InputError, LawError, ScalingLawsWarning
 from ..data import (
     ROW_COLUMN,
@@ -630,7 +631,8 @@ def run_bench(
     return BenchReport(
         datasets=[p.info for p in prepared], results=results, skipped=skipped,
         settings=settings.to_dict(), split_rule=None if split is None else str(split),
-        provenance={"package": "scalinglaws", "version": __version__, "seed": settings.seed},
+        provenance={"package": "scalinglaws", "version": __version__, "seed": settings.seed,
+                    "environment": environment()},
     )
 
 

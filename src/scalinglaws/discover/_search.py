@@ -28,6 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import __version__
+from .._env import environment
 from .._checks import is_whole
 from .._errors import DataWarning, InputError, LawError, ScalingLawsWarning
 from ..bench import METRICS, score
@@ -776,6 +777,7 @@ def discover(data: Dataset, settings: DiscoverSettings | None = None, *,
                              "tried": search.allow_sharing} if search.grouped else None)},
         settings=settings.to_dict(),
         provenance={"package": "scalinglaws", "version": __version__,
+                    "environment": environment(),
                     "train_hash": search.train.hash(), "source": data.source,
                     "rows_dropped": int(getattr(data, "n_dropped", 0)),
                     "rows_excluded": int(getattr(data, "n_excluded", 0))},

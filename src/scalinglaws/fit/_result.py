@@ -12,6 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .. import __version__
+from .._env import environment
 from .._errors import FitWarning, InputError, LawError
 from ..laws import FormulaLaw, Law, catalogue_entry, formula_law, get_law
 from ..laws._catalogue import with_bounds
@@ -294,6 +295,7 @@ class FitResult:
         provenance = {
             "package": "scalinglaws",
             "version": __version__,
+            "environment": environment(),
             "data_hash": data.hash(),
             "data_source": getattr(data, "source", None),
             "rows_dropped": int(getattr(data, "n_dropped", 0)),
