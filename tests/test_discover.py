@@ -293,6 +293,29 @@ def test_catalogue_seeds_and_json_record():
     json.dumps(d)  # JSON-ready
 
 
+def test_validation_fits_stopped_at_the_iteration_limit_are_reported(sim_discovery, monkeypatch):
+    """Where a candidate's validation fits stop at the solver's iteration limit, its score may
+    move with the seed: the record counts those fits and the text says so."""
+    import functools
+
+    from scalinglaws.discover import _search
+
+    assert all(c.limited == 0 for c in sim_discovery.candidates)  # converged: nothing to say
+    assert "iteration limit" not in sim_discovery.summary(5)
+    # the full validation fits get 2 iterations (the screening fits keep their own 80)
+    monkeypatch.setattr(_search, "Fitter", functools.partial(_search.Fitter, max_iter=2))
+    res = discover(chinchilla_data(), DiscoverSettings(catalogue=False, **SMALL))
+    n_folds = len(res.folds)
+    limited = [c for c in res.candidates if c.rank and c.limited]
+    assert limited and all(0 < c.limited <= n_folds or c.origin == "stack" for c in limited)
+    record = res.to_dict()
+    assert record["candidates"][0]["validation_fits_at_iteration_limit"] == \
+        res.candidates[0].limited
+    ranks = ", ".join(str(c.rank) for c in res.candidates[:res._shown(5)] if c.rank and c.limited)
+    assert (f"note      the validation fits of law(s) {ranks} stopped at the solver's "
+            "iteration limit in some folds") in res.summary(5)
+
+
 def test_says_when_no_law_extrapolates():
     """A target that is noise around a constant: nothing extrapolates, and the verdict says so."""
     rng = np.random.default_rng(0)

@@ -75,7 +75,9 @@ def evaluate(task: EvalTask) -> dict[str, Any]:
     -------
     dict
         ``prediction``: the held-out predictions of all folds, concatenated in fold order;
-        ``objective``: the sum of the folds' fit objectives.
+        ``objective``: the sum of the folds' fit objectives; ``limited``: the number of folds
+        whose fit stopped at the solver's iteration limit (status ``iteration_limit``), where
+        the parameters, and so the held-out predictions, may still move with the seed.
 
     Raises
     ------
@@ -87,6 +89,7 @@ def evaluate(task: EvalTask) -> dict[str, Any]:
     """
     preds = []
     objective = 0.0
+    limited = 0
     for k, (fit_mask, held_mask) in enumerate(task.folds):
         fitted = task.data.subset(fit_mask)
         held = task.data.subset(held_mask)
@@ -98,8 +101,9 @@ def evaluate(task: EvalTask) -> dict[str, Any]:
             raise FitError(f"non-finite prediction in fold {k + 1}")
         preds.append(p)
         objective += float(result.objective)
+        limited += result.status == "iteration_limit"
     return {"prediction": np.concatenate(preds) if preds else np.zeros(0),
-            "objective": objective}
+            "objective": objective, "limited": limited}
 
 
 def fit_train(task: EvalTask):

@@ -67,6 +67,10 @@ class Candidate:
         The catalogue law's name, for a catalogue candidate.
     status : str
         ``"ok"``, or ``"failed: REASON"``.
+    limited : int
+        How many of its validation fits stopped at the solver's iteration limit (status
+        ``iteration_limit``; for a stack, summed over its laws). Such a fit may not have
+        reached the optimum, so the validation score may move with the seed.
     """
 
     rank: int
@@ -87,6 +91,7 @@ class Candidate:
     params: dict[str, Any] | None = None
     catalogue: str | None = None
     status: str = "ok"
+    limited: int = 0
 
     @property
     def test_r2(self) -> float | None:
@@ -172,6 +177,7 @@ class Candidate:
             "validation_score": self.validation_score, "validation": self.validation,
             "criterion": _num(self.criterion), "test_r2": self.test_r2, "test": self.test,
             "params": self.params, "status": self.status,
+            "validation_fits_at_iteration_limit": self.limited,
         }
 
 
@@ -378,6 +384,12 @@ class Discovery:
                     defined[name] = d
         for name, d in defined.items():
             lines.append(f"{'':>36}where {name} = {d}")
+        limited = [str(c.rank) for c in self.candidates[:self._shown(top)]
+                   if c.rank and c.limited]
+        if limited:
+            lines.append(f"note      the validation fits of law(s) {', '.join(limited)} "
+                         "stopped at the solver's iteration limit in some folds: their scores "
+                         "may move with --seed")
         lines.append("")
         st = self.stack
         if st is not None and not st["selected"]:

@@ -253,6 +253,7 @@ class _Cand:
     criterion: float = math.inf
     reason: str | None = None
     held: np.ndarray | None = None   # pooled held-out predictions of the full validation
+    limited: int = 0                 # validation folds whose fit hit the iteration limit
 
     @property
     def n_params(self) -> int:
@@ -544,6 +545,7 @@ class _Search:
             c.validation = metrics
             if kind == "full":
                 c.held = np.asarray(o.value["prediction"], float)
+                c.limited = int(o.value.get("limited", 0))
             c.error = metric_error(self.s.metric, metrics[self.s.metric])
             c.criterion = c.error * (1.0 + self.s.complexity) ** c.n_params
             c.reason = None if math.isfinite(c.error) else "the validation metric is undefined"
@@ -889,7 +891,8 @@ def _stack_candidate(search: _Search, ok: list[_Cand], fits: dict[str, Any]):
     ranks = ", ".join(str(r) for _, r, _ in used)
     cand = _Cand(f"stack:{ranks}", f"stack of laws {ranks}", "stack", law,
                  {k: k for k in law.inputs}, sf.shared, sf.readable, [], dict(sf.bounds),
-                 validation=metrics, error=error, criterion=error, held=cv)
+                 validation=metrics, error=error, criterion=error, held=cv,
+                 limited=sum(c.limited for _, _, c in used))
     # ``fit --law`` refits the average as one law, every parameter at once: each group needs
     # as many distinct points as the law has parameters of its own
     blocks = data.by_group() if data.group is not None else [(None, data)]
@@ -1000,7 +1003,8 @@ def _public(c: _Cand, rank: int, metric: str, params, test, columns) -> Candidat
         rank=rank, key=c.label, origin=c.origin, formula=formula, readable=c.readable, latex=tex,
         definitions=tuple((a, b) for a, b in c.definitions), inputs=inputs, bounds=dict(c.bounds),
         shared=c.shared, n_params=c.n_params, validation=c.validation, validation_score=value,
-        criterion=c.criterion, test=test, params=params, catalogue=c.catalogue, status=status)
+        criterion=c.criterion, test=test, params=params, catalogue=c.catalogue, status=status,
+        limited=c.limited)
 
 
 def _baseline(search: _Search, held: np.ndarray | None, metric: str) -> dict | None:
