@@ -293,18 +293,14 @@ def test_catalogue_seeds_and_json_record():
     json.dumps(d)  # JSON-ready
 
 
-def test_validation_fits_stopped_at_the_iteration_limit_are_reported(sim_discovery, monkeypatch):
+def test_validation_fits_stopped_at_the_iteration_limit_are_reported(sim_discovery):
     """Where a candidate's validation fits stop at the solver's iteration limit, its score may
     move with the seed: the record counts those fits and the text says so."""
-    import functools
-
-    from scalinglaws.discover import _search
-
     assert all(c.limited == 0 for c in sim_discovery.candidates)  # converged: nothing to say
     assert "iteration limit" not in sim_discovery.summary(5)
     # the full validation fits get 2 iterations (the screening fits keep their own 80)
-    monkeypatch.setattr(_search, "Fitter", functools.partial(_search.Fitter, max_iter=2))
-    res = discover(chinchilla_data(), DiscoverSettings(catalogue=False, **SMALL))
+    res = discover(chinchilla_data(), DiscoverSettings(catalogue=False, max_iter=2, **SMALL))
+    assert res.settings["max_iter"] == 2
     n_folds = len(res.folds)
     limited = [c for c in res.candidates if c.rank and c.limited]
     assert limited and all(0 < c.limited <= n_folds or c.origin == "stack" for c in limited)
@@ -313,7 +309,9 @@ def test_validation_fits_stopped_at_the_iteration_limit_are_reported(sim_discove
         res.candidates[0].limited
     ranks = ", ".join(str(c.rank) for c in res.candidates[:res._shown(5)] if c.rank and c.limited)
     assert (f"note      the validation fits of law(s) {ranks} stopped at the solver's "
-            "iteration limit in some folds") in res.summary(5)
+            "iteration limit in some folds: their scores may move with --seed (a larger "
+            "--max-iter lets them converge)") in res.summary(5)
+    assert "--max-iter 2" in res.fit_command()  # refitted as the search fitted it
 
 
 def test_says_when_no_law_extrapolates():
@@ -457,6 +455,10 @@ def test_settings_are_checked():
         DiscoverSettings(metric="mape")
     with pytest.raises(sl.InputError, match="validation scheme"):
         DiscoverSettings(folds="random")
+    with pytest.raises(sl.InputError, match="max-iter must be at least 1"):
+        DiscoverSettings(max_iter=0)
+    with pytest.raises(sl.InputError, match="max-iter must be a whole number"):
+        DiscoverSettings(max_iter=2.5)
     with pytest.raises(sl.InputError, match="too few"):
         discover(chinchilla_data().subset(np.arange(3)), DiscoverSettings(**SMALL))
 
@@ -519,13 +521,15 @@ def test_cli_fit_command_keeps_groups_split_and_space(tmp_path):
     fit, law = tmp_path / "fit.json", tmp_path / "law.json"
     out = run_cli("discover", tmp_path / "runs.csv", "--inputs", "x", "--target", "y", "--group",
                   "g", "--split", "part", "--max-rounds", "0", "--no-catalogue", "--starts", "64",
-                  "--jobs", "1", "--format", "json", "--save-fit", fit, "--save-law", law, "-q")
+                  "--max-iter", "500", "--jobs", "1", "--format", "json", "--save-fit", fit,
+                  "--save-law", law, "-q")
     assert out.returncode == 0, out.stderr
     command = shlex.split(json.loads(out.stdout)["selected"]["fit_command"])
     for option in (["--group", "g"], ["--split", "part"], ["--space", "raw"],
-                   ["--starts", "64"]):
+                   ["--starts", "64"], ["--max-iter", "500"]):
         assert " ".join(option) in " ".join(command)
     saved = json.loads(fit.read_text())
+    assert saved["provenance"]["fitter"]["max_iter"] == 500
     assert saved["n"] == 16 and set(saved["params"]) == {"a", "b"}
     for args in (command[1:], ["fit", tmp_path / "runs.csv", "--law", law, "--target", "y",
                                "--group", "g", "--split", "part", "--space", "raw", "--starts",

@@ -262,6 +262,8 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
               help="Residuals of log-predictions or of raw predictions.")
 @click.option("--starts", type=click.IntRange(1), default=1024, show_default=True,
               help="Size of the grid of starting points.")
+@click.option("--max-iter", type=click.IntRange(1), default=300, show_default=True,
+              help="Iteration limit of the solver (a fit that stops at it says so).")
 @click.option("--bootstrap", type=click.IntRange(0), default=0, show_default=True, metavar="K",
               help="Number of bootstrap refits for intervals (0 for none, else at least 10; 1000 "
                    "is typical).")
@@ -279,7 +281,8 @@ def _load_for_law(data_path, law_text, inputs, target, group, bounds, nan_policy
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def fit_cmd(data, law_text, inputs, target, group, share, split, rows, bounds, loss, delta, space,
-            starts, bootstrap, bootstrap_unit, level, seed, nan_policy, fmt, output, force, quiet):
+            starts, max_iter, bootstrap, bootstrap_unit, level, seed, nan_policy, fmt, output,
+            force, quiet):
     """Fit a law to the runs in DATA (CSV, Parquet, JSON, a dataset.toml folder, or - for stdin)."""
     from ..fit import Fitter
 
@@ -312,7 +315,7 @@ def fit_cmd(data, law_text, inputs, target, group, share, split, rows, bounds, l
     if delta is not None and loss != "huber":
         raise InputError("--delta is the Huber threshold: it applies with --loss huber")
     fitter = Fitter(loss=loss, delta=1e-3 if delta is None else delta, space=space,
-                    n_starts=starts, seed=seed,
+                    n_starts=starts, max_iter=max_iter, seed=seed,
                     shared=shared, bootstrap=bootstrap, bootstrap_unit=bootstrap_unit, level=level)
     res = fitter.fit(law, ds, progress=Progress("bootstrap", quiet=quiet))
     d = res.to_dict()

@@ -92,6 +92,9 @@ def _split_list(text: str | None, option: str) -> list[str] | None:
                    "a joint fit over all groups; 1 never tries them).")
 @click.option("--starts", type=click.IntRange(1), default=1024, show_default=True,
               help="Starts of every fit.")
+@click.option("--max-iter", type=click.IntRange(1), default=300, show_default=True,
+              help="Iteration limit of the solver in every validation fit (a law whose fits "
+                   "stop at it is flagged; a larger limit costs time).")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Random seed.")
 @click.option("--jobs", type=click.IntRange(1), default=None,
               help="Parallel workers (default: the CPUs available).")
@@ -119,7 +122,7 @@ def _split_list(text: str | None, option: str) -> list[str] | None:
 def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds, max_screened,
                  max_rounds,
                  beam, complexity, metric, max_error, max_spread, folds, scales, no_catalogue,
-                 no_stack, stack_group_level, share_max_groups, starts, seed, jobs,
+                 no_stack, stack_group_level, share_max_groups, starts, max_iter, seed, jobs,
                  backend, ray_address, top, nan_policy, fmt, output, save_law, save_fit, force,
                  quiet):
     """Search law forms for the one that extrapolates best, validated inside the train split.
@@ -160,7 +163,7 @@ def discover_cmd(data, targets, inputs, group, split, max_params, budget_seconds
         folds=folds,
         scales=tuple(scale_list) if scale_list else None, catalogue=not no_catalogue,
         stack=not no_stack, stack_group_level=stack_group_level,
-        share_max_groups=share_max_groups, n_starts=starts, seed=seed,
+        share_max_groups=share_max_groups, n_starts=starts, max_iter=max_iter, seed=seed,
         jobs=jobs or _default_jobs(backend), backend=backend_name, report=top)
     log = None if quiet else (lambda msg: click.echo(msg, err=True))
     report = discover_path(data, targets=list(targets) or None, inputs=input_list,

@@ -259,13 +259,17 @@ class Discovery:
     def fit_options(self) -> list[str]:
         """The ``scalinglaws fit`` options that reproduce how the selected law was fitted: how
         the data was read (``read_options``: group, split, missing values), the residual space
-        and the fitter's starts and seed when they are not ``fit``'s defaults."""
+        and the fitter's starts, iteration limit and seed when they are not ``fit``'s
+        defaults."""
         out = list(self.read_options)
         if self.search.get("space") == "raw":
             out += ["--space", "raw"]
         starts, seed = self.settings.get("n_starts", 1024), self.settings.get("seed", 0)
         if starts != 1024:
             out += ["--starts", str(starts)]
+        max_iter = self.settings.get("max_iter", 300)
+        if max_iter != 300:
+            out += ["--max-iter", str(max_iter)]
         if seed != 0:
             out += ["--seed", str(seed)]
         return out
@@ -389,7 +393,7 @@ class Discovery:
         if limited:
             lines.append(f"note      the validation fits of law(s) {', '.join(limited)} "
                          "stopped at the solver's iteration limit in some folds: their scores "
-                         "may move with --seed")
+                         "may move with --seed (a larger --max-iter lets them converge)")
         lines.append("")
         st = self.stack
         if st is not None and not st["selected"]:

@@ -114,6 +114,10 @@ class DiscoverSettings:
         Folds of the cross-validation used when the data has no scale input.
     n_starts : int
         Starts of every full fit.
+    max_iter : int
+        Iteration limit of the solver in every full fit (the screening fits keep 80). A fit
+        that stops at it is counted in its candidate's ``limited``; a larger limit makes such
+        fits converge, and their scores the same for every seed, at a cost in time.
     seed : int
         Seed of every fit and of the K-fold assignment.
     jobs : int
@@ -160,6 +164,7 @@ class DiscoverSettings:
     origins: int = 3
     kfold: int = 5
     n_starts: int = 1024
+    max_iter: int = 300
     seed: int = 0
     jobs: int = 1
     backend: str = "local"
@@ -175,7 +180,7 @@ class DiscoverSettings:
         if self.metric not in METRICS:
             raise InputError(f"unknown metric {self.metric!r}; use one of {', '.join(METRICS)}")
         for name in ("max_params", "max_screened", "max_rounds", "beam", "promote", "patience", "kfold", "origins",
-                     "n_starts", "jobs", "report", "share_max_groups"):
+                     "n_starts", "max_iter", "jobs", "report", "share_max_groups"):
             value = getattr(self, name)
             if not is_whole(value):
                 raise InputError(f"{name.replace('_', '-')} must be a whole number, got "
@@ -418,7 +423,8 @@ class _Search:
         order = sorted(range(len(self.folds)), key=lambda i: -self.folds[i].n_held_out)
         self.screen_folds = [self.folds[i] for i in sorted(order[:3])]
         self.y_screen = np.concatenate([self.train.y[f.held_out] for f in self.screen_folds])
-        self.full = Fitter(n_starts=settings.n_starts, seed=settings.seed, space=self.space)
+        self.full = Fitter(n_starts=settings.n_starts, max_iter=settings.max_iter,
+                           seed=settings.seed, space=self.space)
         self.quick = Fitter(n_starts=min(256, settings.n_starts), n_polish=2, max_iter=80,
                             seed=settings.seed, space=self.space)
         self.allow_sharing = self.grouped and 1 < self.n_groups <= settings.share_max_groups

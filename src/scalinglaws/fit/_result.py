@@ -267,7 +267,7 @@ class FitResult:
             status = "iteration_limit"
             warns.append("the solver stopped at its iteration limit before converging: the "
                          "parameters may not be the optimum; more starts (--starts; n_starts=) "
-                         "or a higher limit (Fitter(max_iter=) in Python) may help")
+                         "or a higher limit (--max-iter; max_iter=) may help")
         rows = np.asarray(data.rows) if getattr(data, "rows", None) is not None else np.arange(len(y)) + 1
         diag["outliers"] = _outliers(r, rows)
         diag["influence"] = _influence(problems, joint, theta, codes, r, rows, fitter)
