@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Sequence
 
 
@@ -264,14 +264,14 @@ class Discovery:
         out = list(self.read_options)
         if self.search.get("space") == "raw":
             out += ["--space", "raw"]
-        starts, seed = self.settings.get("n_starts", 1024), self.settings.get("seed", 0)
-        if starts != 1024:
-            out += ["--starts", str(starts)]
-        max_iter = self.settings.get("max_iter", 300)
-        if max_iter != 300:
-            out += ["--max-iter", str(max_iter)]
-        if seed != 0:
-            out += ["--seed", str(seed)]
+        from ..fit import Fitter
+
+        defaults = {f.name: f.default for f in fields(Fitter)}
+        for key, option in (("n_starts", "--starts"), ("max_iter", "--max-iter"),
+                            ("seed", "--seed")):
+            value = self.settings.get(key, defaults[key])
+            if value != defaults[key]:
+                out += [option, str(value)]
         return out
 
     def fit_command(self) -> str | None:
