@@ -44,17 +44,29 @@ from scalinglaws.fit import Fitter  # noqa: E402
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "sldbench_lr_bsz"
 
 
-def main() -> int:
+def round2_law():
+    """The search's state on the lr x batch-size train split, the round-2 law, and its rows.
+
+    Returns ``(search, candidate, train)``, or None (after printing why) when the shared
+    dataset is missing. ``valley_convergence.py`` uses it too.
+    """
     if not DATA.is_dir():
         print(f"error: the shared dataset is not at {DATA}", file=sys.stderr)
-        return 1
+        return None
     (data,) = load_for_discovery(DATA)
     search = _Search(data, DiscoverSettings(jobs=1), None)
     N, D, lr, bs = "non_embedding_params", "tokens", "lr", "batch_size"
     form = Form((Term("pow", (N,)), Term("pow", (D,)), Term("bowl", (bs,), (D,)),
                  Term("bowl", (lr,), (bs,))), offset=True, bowls_multiply=True)
     cand = _form_candidate(form, search.infos, False)
-    train = law_data(search.train, cand.mapping)
+    return search, cand, law_data(search.train, cand.mapping)
+
+
+def main() -> int:
+    setup = round2_law()
+    if setup is None:
+        return 1
+    search, cand, train = setup
     print(f"law: {cand.readable} ({cand.n_params} parameters)")
     print(f"folds: {', '.join(f.name for f in search.folds)}\n")
     print("| max_iter | seed | fold objectives | statuses | E (fold 1) | validation R² |")
