@@ -149,11 +149,12 @@ def main(argv: list[str] | None = None) -> int:
             f"law {human} via bench: {fmt(cat)}")
 
     env = environment()
-    emit(f"Environment of this run: Python {env['python']}, numpy {env['numpy']}, scipy "
-         f"{env['scipy']}, {env['blas']}, {env['machine']}. The same seed gives the same "
+    emit(f"Environment of this run: Python {env['python']}, numpy {env['numpy']} (SIMD "
+         f"{env['simd']}), scipy {env['scipy']}, {env['blas']} (kernels "
+         f"{env['blas_core']}), {env['cpu']}, {env['machine']}. The same seed gives the same "
          "result in the same environment; where candidates differ by little more than "
-         "rounding, another environment can choose differently (`docs/discovery.md`, "
-         "section 6).\n")
+         "rounding, another environment can choose differently, including the same library "
+         "versions on another processor (`docs/discovery.md`, section 6).\n")
     emit("### discover on the SLDBench tasks\n")
     emit("| task | test R² discovered | target | human law (authors' fitter) | human law "
           "(bench, this fitter) | SLDAgent best stored | search time (s) |")

@@ -4,6 +4,7 @@ bootstrap intervals, formula laws, groups, options, soft and hard failures, pers
 from __future__ import annotations
 
 import json
+import platform
 import warnings
 
 import numpy as np
@@ -479,7 +480,15 @@ def test_result_describes_itself(chinchilla_bootstrap):
     assert prov["seed"] == 0 and prov["fitter"]["bootstrap"] == 1000
     # the numerical environment, which rounding-level choices depend on
     assert prov["environment"]["numpy"] == np.__version__
-    assert set(prov["environment"]) == {"python", "numpy", "scipy", "blas", "machine"}
+    assert set(prov["environment"]) == {"python", "numpy", "scipy", "blas", "blas_core", "simd",
+                                        "cpu", "machine"}
+    # the processor and the kernels chosen for it are read, not left unknown, on Linux x86-64
+    # and arm64 with numpy's own OpenBLAS (what CI installs)
+    if platform.system() == "Linux" and "openblas" in prov["environment"]["blas"]:
+        assert prov["environment"]["blas_core"].startswith("openblas ")
+        assert prov["environment"]["blas_core"] != "openblas ?"
+        assert prov["environment"]["simd"] not in ("unknown", "")
+        assert prov["environment"]["cpu"] != "unknown"
     assert d["n_draws"] == 1000
     assert len(d["residuals"]) == len(d["fitted"]) == 240
     np.testing.assert_allclose(res.residuals, np.log(res.fitted) - np.log(res.data["y"]))

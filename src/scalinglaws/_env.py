@@ -8,18 +8,23 @@ import platform
 
 @functools.lru_cache(maxsize=1)
 def environment() -> dict[str, str]:
-    """Versions of Python, numpy, scipy and the BLAS numpy uses, and the machine type.
+    """Versions of the numerical libraries, and the processor and the kernels they run on.
 
-    Recorded in the provenance of fits, benchmarks and searches: the same seed gives the same
-    result in the same environment, but where two candidates or two local optima differ by
-    little more than rounding, another numpy, scipy or BLAS build (or a processor for which
-    the BLAS picks other kernels) can choose differently.
+    Recorded in the provenance of fits, benchmarks and searches. The same seed gives the same
+    result in the same environment. Where two candidates or two local optima differ by little
+    more than rounding, a different environment can choose differently. That includes other
+    numpy, scipy or BLAS builds, and also the same builds on another processor: the BLAS picks
+    its kernels (``blas_core``), and numpy its vectorised loops (``simd``), by processor.
 
     Returns
     -------
     dict
-        ``python``, ``numpy``, ``scipy``, ``blas`` (name and version, when numpy reports it)
-        and ``machine``.
+        ``python``, ``numpy``, ``scipy``; ``blas`` (name and version, when numpy reports
+        it); ``blas_core`` (the kernel family the BLAS chose on this processor, such as
+        ``Haswell`` or ``SkylakeX`` for OpenBLAS, as ``threadpoolctl`` reports it);
+        ``simd`` (the instruction sets numpy dispatches to here, best last); ``cpu`` (the
+        processor's model name); and ``machine``. Each is ``"unknown"`` where it cannot be
+        read.
     """
     import numpy
     import scipy
@@ -32,4 +37,48 @@ def environment() -> dict[str, str]:
     except Exception:  # older numpy, or a build that does not say
         pass
     return {"python": platform.python_version(), "numpy": numpy.__version__,
-            "scipy": scipy.__version__, "blas": blas, "machine": platform.machine()}
+            "scipy": scipy.__version__, "blas": blas, "blas_core": _blas_core(),
+            "simd": _simd(), "cpu": _cpu(), "machine": platform.machine()}
+
+
+def _blas_core() -> str:
+    """The kernel family of the BLAS numpy loaded, from ``threadpoolctl``."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        for lib in threadpool_info():
+            if lib.get("user_api") == "blas":
+                core = lib.get("architecture") or lib.get("threading_layer")
+                return f"{lib.get('internal_api', '?')} {core or '?'}"
+    except Exception:  # threadpoolctl missing or unable to query this BLAS
+        pass
+    return "unknown"
+
+
+def _simd() -> str:
+    """The instruction sets, beyond numpy's baseline, that numpy's loops dispatch to here."""
+    try:
+        from numpy._core import _multiarray_umath as umath
+    except ImportError:  # numpy < 2
+        try:
+            from numpy.core import _multiarray_umath as umath
+        except ImportError:
+            return "unknown"
+    try:
+        found = umath.__cpu_features__
+        targets = [t for t in umath.__cpu_dispatch__ if found.get(t)]
+        return " ".join(umath.__cpu_baseline__[-1:] + targets) or "baseline"
+    except Exception:
+        return "unknown"
+
+
+def _cpu() -> str:
+    """The processor's model name (Linux ``/proc/cpuinfo``, else the platform's own)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.split(":")[0].strip() in ("model name", "Model", "Hardware"):
+                    return line.split(":", 1)[1].strip() or "unknown"
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
