@@ -1,8 +1,10 @@
 """Why ``discover`` does not select the human data-constrained law that scores best on the test.
 
 On ``sldbench_data_constrained`` the catalogue law ``data_constrained`` (Muennighoff et al.
-2023), fitted by this package, scores test R² 0.9907, above the 0.9598 of the law that
-``discover`` selects (0.9681 for a stack in an earlier environment). The search fits it too, as a catalogue seed, but ranks it low. This script
+2023), fitted by this package, scores test R² 0.9907, above what ``discover`` selects: a
+stack that scores 0.9681 on one machine, a single law that scores 0.9598 on another with the
+same library versions (``docs/discovery.md``, section 6). The search fits it too, as a
+catalogue seed, but ranks it low. This script
 shows why, using only what the search sees: for each validation fold of the search (the same
 folds, built from the train split by the search's own rules), it fits the law on the fold's
 fitted rows and scores its predictions of the held-out rows. Beside it, the same for the two
