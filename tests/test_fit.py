@@ -499,6 +499,16 @@ def test_result_describes_itself(chinchilla_bootstrap):
     assert repr(res).startswith("<FitResult chinchilla: status=converged, n=240")
 
 
+def test_cpu_is_read_from_x86_and_arm_cpuinfo():
+    from scalinglaws._env import cpu_from_cpuinfo
+
+    x86 = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14\n"
+    arm = "processor\t: 0\nBogoMIPS\t: 243.75\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n"
+    assert cpu_from_cpuinfo(x86) == "AMD EPYC 9R14"
+    assert cpu_from_cpuinfo(arm) == "arm implementer 0x41 part 0xd0c"
+    assert cpu_from_cpuinfo("processor\t: 0\n") == ""
+
+
 def test_group_bootstrap_without_shared_parameters_is_not_degenerate(grouped_data):
     """Resampling whole groups while every parameter is per-group leaves each group's data
     unchanged up to a constant weight, so every draw equals the point estimate. That must not

@@ -56,7 +56,7 @@ def _blas_core() -> str:
 
 
 def _simd() -> str:
-    """The instruction sets, beyond numpy's baseline, that numpy's loops dispatch to here."""
+    """numpy's baseline instruction set, then those its loops dispatch to on this processor."""
     try:
         from numpy._core import _multiarray_umath as umath
     except ImportError:  # numpy < 2
@@ -76,9 +76,28 @@ def _cpu() -> str:
     """The processor's model name (Linux ``/proc/cpuinfo``, else the platform's own)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if line.split(":")[0].strip() in ("model name", "Model", "Hardware"):
-                    return line.split(":", 1)[1].strip() or "unknown"
+            name = cpu_from_cpuinfo(fh.read())
+        if name:
+            return name
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def cpu_from_cpuinfo(text: str) -> str:
+    """The processor named by the text of a Linux ``/proc/cpuinfo``, or ``""``.
+
+    x86 lists a ``model name``; many Arm kernels list only the implementer and part codes,
+    which identify the core (``CPU implementer 0x41``, ``CPU part 0xd0c``: a Neoverse N1).
+    """
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    for key in ("model name", "Model", "Hardware"):
+        if fields.get(key):
+            return fields[key]
+    if fields.get("CPU implementer") and fields.get("CPU part"):
+        return f"arm implementer {fields['CPU implementer']} part {fields['CPU part']}"
+    return ""
