@@ -44,7 +44,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-import warnings  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -53,35 +52,10 @@ import pandas as pd  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sft_error_budget as budget  # noqa: E402
 
-import scalinglaws as sl  # noqa: E402
 
 # (degree, last points) of the smoothers that estimate each curve's noise, as in
 # sft_error_budget.py; (4, 12) and (5, 12) use every train point
 SMOOTHERS = ((2, 6), (2, 7), (3, 8), (4, 12), (5, 12))
-
-
-def _fit(rows: pd.DataFrame) -> sl.FitResult:
-    data = sl.make_dataset(rows, {"sft_data_size": "sft_data_size"}, "sft_loss", group="group")
-    law = sl.formula_law(budget.LAW, ["sft_data_size"], bounds=budget.BOUNDS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
-        return sl.Fitter().fit(law, data)
-
-
-def _predict(fit: sl.FitResult, sizes: np.ndarray, groups: list[str]) -> np.ndarray:
-    return np.asarray(fit.predict({"sft_data_size": sizes}, group=groups)["prediction"], float)
-
-
-def log_noise(train: pd.DataFrame, degree: int, last: int) -> pd.Series:
-    """Each curve's residual standard deviation in log loss about a polynomial in log size
-    through its last ``last`` train points (with the polynomial's degrees of freedom)."""
-    out = {}
-    for g, rows in train.groupby("group"):
-        rows = rows.sort_values("sft_data_size").tail(last)
-        x, y = np.log(rows.sft_data_size.to_numpy(float)), np.log(rows.sft_loss.to_numpy())
-        r = y - np.polyval(np.polyfit(x, y, degree), x)
-        out[g] = float(np.sqrt((r ** 2).sum() / (len(y) - degree - 1)))
-    return pd.Series(out)
 
 
 def _r2(y: np.ndarray, p: np.ndarray) -> float:
@@ -95,23 +69,18 @@ def one_draw(args: tuple) -> tuple[float, float]:
     sim = train.copy()
     sim["sft_loss"] = mean_train * np.exp(sigma_train * rng.standard_normal(len(train)))
     y_test = mean_test * np.exp(sigma_test * rng.standard_normal(len(mean_test)))
-    pred = _predict(_fit(sim), test_sizes, groups)
+    pred = budget.predict_at(budget.fit_per_curve(sim), test_sizes, groups)
     return _r2(y_test, pred), _r2(y_test, mean_test)
 
 
 def persistence(frame: pd.DataFrame) -> pd.DataFrame:
-    """Log errors of the law at each size, fitted on the sizes below it (per curve)."""
+    """Log errors of the law at each size, fitted per curve on the sizes below it."""
     full = frame[frame.split != "excluded"].copy()
     full["split"] = "train"  # every size below the target size is used; nothing is scored
     truth = full.pivot_table(index="group", columns="sft_data_size", values="sft_loss")
-    errors = {}
-    for size in (102400.0, 204800.0, 409600.0, 819200.0):
-        below = full[full.sft_data_size < size].reset_index(drop=True)
-        fit = _fit(below)
-        groups = sorted(below.group.unique())
-        pred = _predict(fit, np.full(len(groups), size), groups)
-        errors[int(size)] = np.log(pred) - np.log(truth.loc[groups, size].to_numpy())
-    return pd.DataFrame(errors, index=groups)
+    return pd.DataFrame({int(size): np.log(budget._law_fit_below(full, size))
+                         - np.log(truth[size]) for size in (102400.0, 204800.0, 409600.0,
+                                                            819200.0)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,10 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     test = frame[frame.split == "test"].sort_values("group").reset_index(drop=True)
     groups = test.group.tolist()
     started = time.perf_counter()
-    fit = _fit(train)
-    mean_train = _predict(fit, train.sft_data_size.to_numpy(float), train.group.tolist())
+    fit = budget.fit_per_curve(train)
+    mean_train = budget.predict_at(fit, train.sft_data_size.to_numpy(float), train.group)
     test_sizes = test.sft_data_size.to_numpy(float)
-    mean_test = _predict(fit, test_sizes, groups)
+    mean_test = budget.predict_at(fit, test_sizes, groups)
     print(f"true curves: {budget.LAW}, fitted per curve on the real train split (real test "
           f"R² {_r2(test.sft_loss.to_numpy(), mean_test):.5f}); target R² >= {budget.TARGET_R2}; "
           f"{args.draws} draws per noise estimate, seed {args.seed}\n")
@@ -165,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|---:|---:|")
     settings = [(d, k, c) for d, k in smoothers for c in scales]
     for k, (degree, last, scale) in enumerate(settings):
-        sigma = scale * log_noise(train, degree, last)
+        sigma = scale * budget.log_noise(train, degree, last)
         jobs = [(train, mean_train, test_sizes, mean_test,
                  sigma.loc[train.group].to_numpy(), sigma.loc[groups].to_numpy(), groups,
                  [args.seed, k, i]) for i in range(args.draws)]

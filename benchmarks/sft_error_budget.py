@@ -67,18 +67,12 @@ def law_errors(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Test error of the selected law, fitted per curve on the train rows; and the same law
     anchored at each curve's last train point (its prediction times the ratio of that point's
     loss to the law's value there)."""
-    data = sl.load_dataset(DATA, law_inputs=["sft_data_size"])
-    law = sl.formula_law(LAW, ["sft_data_size"], bounds=BOUNDS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
-        fit = sl.Fitter().fit(law, data.train())
+    fit = fit_per_curve(frame[frame.split == "train"])
     test = frame[frame.split == "test"]
-    pred = np.asarray(fit.predict({"sft_data_size": test.sft_data_size.to_numpy(float)},
-                                  group=test.group.tolist())["prediction"], float)
+    pred = predict_at(fit, test.sft_data_size.to_numpy(float), test.group)
     last = (frame[frame.split == "train"].sort_values("sft_data_size").groupby("group").tail(1)
             .set_index("group").loc[test.group])
-    at_last = np.asarray(fit.predict({"sft_data_size": last.sft_data_size.to_numpy(float)},
-                                     group=test.group.tolist())["prediction"], float)
+    at_last = predict_at(fit, last.sft_data_size.to_numpy(float), test.group)
     y = test.sft_loss.to_numpy()
     anchored = pred * last.sft_loss.to_numpy() / at_last
     return (pd.Series(pred - y, index=test.group.values),
@@ -92,18 +86,29 @@ def local_errors(frame: pd.DataFrame, degree: int, last: int) -> pd.Series:
     return _local_at(frame, size, degree, last).loc[test.index] - test
 
 
-def _law_fit_below(frame: pd.DataFrame, last: float) -> pd.Series:
-    """The selected law fitted per curve on the train rows below ``last``; its prediction at
-    ``last`` for every curve."""
-    rows = frame[(frame.split == "train") & (frame.sft_data_size < last)].reset_index(drop=True)
-    data = sl.make_dataset(rows, {"sft_data_size": "sft_data_size"}, "sft_loss", group="group")
+def fit_per_curve(rows: pd.DataFrame) -> sl.FitResult:
+    """The selected law fitted per curve (group) on ``rows`` with the default ``Fitter()``."""
+    data = sl.make_dataset(rows.reset_index(drop=True), {"sft_data_size": "sft_data_size"},
+                           "sft_loss", group="group")
     law = sl.formula_law(LAW, ["sft_data_size"], bounds=BOUNDS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sl.ScalingLawsWarning)
-        fit = sl.Fitter().fit(law, data)
+        return sl.Fitter().fit(law, data)
+
+
+def predict_at(fit: sl.FitResult, sizes: np.ndarray, groups: list[str]) -> np.ndarray:
+    """The fitted law's prediction at ``sizes`` for the curves ``groups`` (one size each)."""
+    return np.asarray(fit.predict({"sft_data_size": np.asarray(sizes, float)},
+                                  group=list(groups))["prediction"], float)
+
+
+def _law_fit_below(frame: pd.DataFrame, last: float) -> pd.Series:
+    """The selected law fitted per curve on the train rows below ``last``; its prediction at
+    ``last`` for every curve."""
+    rows = frame[(frame.split == "train") & (frame.sft_data_size < last)]
     groups = sorted(rows.group.unique())
-    pred = fit.predict({"sft_data_size": np.full(len(groups), float(last))}, group=groups)
-    return pd.Series(np.asarray(pred["prediction"], float), index=groups)
+    pred = predict_at(fit_per_curve(rows), np.full(len(groups), float(last)), groups)
+    return pd.Series(pred, index=groups)
 
 
 def _pooled_steps(frame: pd.DataFrame, last: float, width_loss: float, width_step: float,
@@ -198,17 +203,24 @@ def _local_at(frame: pd.DataFrame, size: float, degree: int, last: int) -> pd.Se
     return pd.Series(out)
 
 
+def log_noise(train: pd.DataFrame, degree: int, last: int) -> pd.Series:
+    """Each curve's residual standard deviation in log loss about a polynomial of ``degree`` in
+    log size through its last ``last`` rows of ``train`` (with the polynomial's degrees of
+    freedom)."""
+    out = {}
+    for g, rows in train.groupby("group"):
+        rows = rows.sort_values("sft_data_size").tail(last)
+        x, y = np.log(rows.sft_data_size.to_numpy(float)), np.log(rows.sft_loss.to_numpy())
+        r = y - np.polyval(np.polyfit(x, y, degree), x)
+        out[g] = float(np.sqrt((r ** 2).sum() / (len(y) - degree - 1)))
+    return pd.Series(out)
+
+
 def noise_at_test(frame: pd.DataFrame, degree: int, last: int) -> pd.Series:
     """Each curve's train noise variance (relative), scaled to its test loss."""
-    out = {}
-    for g, rows in frame[frame.split != "excluded"].groupby("group"):
-        rows = rows.sort_values("sft_data_size")
-        train = rows[rows.split == "train"].tail(last)
-        x, y = np.log(train.sft_data_size.to_numpy(float)), np.log(train.sft_loss.to_numpy())
-        r = y - np.polyval(np.polyfit(x, y, degree), x)
-        var = float((r ** 2).sum() / (len(y) - degree - 1))
-        out[g] = var * float(rows[rows.split == "test"].sft_loss.iloc[0]) ** 2
-    return pd.Series(out)
+    test = frame[frame.split == "test"].set_index("group").sft_loss
+    sigma = log_noise(frame[frame.split == "train"], degree, last)
+    return sigma ** 2 * test.loc[sigma.index] ** 2
 
 
 def main() -> int:
